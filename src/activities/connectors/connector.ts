@@ -1,0 +1,39 @@
+import type { z } from 'zod';
+import type { FailureCause, Subject } from '../../domain';
+
+/** A record as the third party returns it; Lethe keeps it as it is. */
+export type ConnectorRecord = Record<string, unknown>;
+
+/** What Lethe needs of a third-party system. One file per connector implements it. */
+export interface Connector {
+  find(subject: Subject): Promise<ConnectorRecord[]>;
+  /** Deletes the records found; returns how many are gone (already deleted ones count). */
+  deleteRecords(subject: Subject, records: ConnectorRecord[]): Promise<number>;
+  /** Full deletion: the system deletes everything about the subject in one go. */
+  deleteSubject(subject: Subject): Promise<void>;
+}
+
+/** Reads a secret named by the configuration; secrets are never written in the configuration itself. */
+export type SecretSource = (variable: string) => string | undefined;
+
+export interface ConnectorDefinition<Options> {
+  optionsSchema: z.ZodType<Options>;
+  create(options: Options, secrets: SecretSource): Connector;
+}
+
+/** A failure the error taxonomy knows how to classify. */
+export class ConnectorFailure extends Error {
+  constructor(
+    readonly failure: FailureCause,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ConnectorFailure';
+  }
+}
+
+export function requireSecret(secrets: SecretSource, variable: string): string {
+  const value = secrets(variable);
+  if (!value) throw new ConnectorFailure({ kind: 'disconnected' }, `credential ${variable} is not set`);
+  return value;
+}

@@ -1,0 +1,151 @@
+import axios, { type AxiosInstance, type Method } from 'axios';
+import { z } from 'zod';
+import { DURATION_PATTERN, parseDuration, type Subject } from '../../domain';
+import {
+  ConnectorFailure,
+  requireSecret,
+  type Connector,
+  type ConnectorDefinition,
+  type ConnectorRecord,
+  type SecretSource,
+} from './connector';
+
+/**
+ * A generic HTTP connector, configured rather than coded: find the subject's records by an
+ * identifier, read them at a JSON path, delete them one by one or all at once.
+ * Templates: `{{subject.email}}`, `{{subject.phone}}`, `{{record.id}}`…
+ */
+const call = z
+  .object({
+    method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']),
+    path: z.string().startsWith('/'),
+    query: z.record(z.string(), z.string()).optional(),
+    body: z.unknown().optional(),
+  })
+  .strict();
+
+const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must name an environment variable');
+
+export const httpConnectorOptions = z
+  .object({
+    base_url: z.url(),
+    timeout: z.string().regex(DURATION_PATTERN).default('30s'),
+    auth: z
+      .discriminatedUnion('type', [
+        z.object({ type: z.literal('bearer'), token_env: envName }).strict(),
+        z.object({ type: z.literal('basic'), username_env: envName, password_env: envName }).strict(),
+        z.object({ type: z.literal('header'), name: z.string().min(1), value_env: envName }).strict(),
+      ])
+      .optional(),
+    find: call.extend({ method: call.shape.method.default('GET'), records_path: z.string().default('') }).strict(),
+    delete_record: call.extend({ method: call.shape.method.default('DELETE') }).strict().optional(),
+    delete_subject: call.extend({ method: call.shape.method.default('DELETE') }).strict().optional(),
+  })
+  .strict();
+
+export type HttpConnectorOptions = z.infer<typeof httpConnectorOptions>;
+type Call = z.infer<typeof call>;
+
+const PLACEHOLDER = /\{\{\s*(subject|record)\.([A-Za-z0-9_]+)\s*\}\}/g;
+
+function render(template: string, values: { subject: Subject; record?: ConnectorRecord }, encode: boolean): string {
+  return template.replace(PLACEHOLDER, (_, scope: 'subject' | 'record', field: string) => {
+    const source = (scope === 'subject' ? values.subject : values.record) as Record<string, unknown> | undefined;
+    const value = source?.[field];
+    if (typeof value !== 'string' && typeof value !== 'number') {
+      throw new ConnectorFailure({ kind: 'unknown' }, `no ${scope}.${field} to fill the template`);
+    }
+    return encode ? encodeURIComponent(String(value)) : String(value);
+  });
+}
+
+function renderBody(body: unknown, values: { subject: Subject; record?: ConnectorRecord }): unknown {
+  if (typeof body === 'string') return render(body, values, false);
+  if (Array.isArray(body)) return body.map((item) => renderBody(item, values));
+  if (body && typeof body === 'object') {
+    return Object.fromEntries(Object.entries(body).map(([k, v]) => [k, renderBody(v, values)]));
+  }
+  return body;
+}
+
+function recordsAt(data: unknown, jsonPath: string): ConnectorRecord[] {
+  const found = jsonPath
+    .split('.')
+    .filter(Boolean)
+    .reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), data);
+  if (!Array.isArray(found)) {
+    throw new ConnectorFailure({ kind: 'unknown' }, `the response has no list of records at "${jsonPath || '(root)'}"`);
+  }
+  return found as ConnectorRecord[];
+}
+
+function authHeaders(options: HttpConnectorOptions, secrets: SecretSource): Record<string, string> {
+  const { auth } = options;
+  if (!auth) return {};
+  switch (auth.type) {
+    case 'bearer':
+      return { Authorization: `Bearer ${requireSecret(secrets, auth.token_env)}` };
+    case 'basic': {
+      const user = requireSecret(secrets, auth.username_env);
+      const password = requireSecret(secrets, auth.password_env);
+      return { Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` };
+    }
+    case 'header':
+      return { [auth.name]: requireSecret(secrets, auth.value_env) };
+  }
+}
+
+class HttpConnector implements Connector {
+  constructor(
+    private readonly options: HttpConnectorOptions,
+    private readonly http: AxiosInstance,
+  ) {}
+
+  private async send(spec: Call, values: { subject: Subject; record?: ConnectorRecord }) {
+    return this.http.request({
+      method: spec.method as Method,
+      url: render(spec.path, values, true),
+      params: spec.query && Object.fromEntries(Object.entries(spec.query).map(([k, v]) => [k, render(v, values, false)])),
+      data: spec.body === undefined ? undefined : renderBody(spec.body, values),
+    });
+  }
+
+  async find(subject: Subject): Promise<ConnectorRecord[]> {
+    const response = await this.send(this.options.find, { subject });
+    return recordsAt(response.data, this.options.find.records_path);
+  }
+
+  async deleteRecords(subject: Subject, records: ConnectorRecord[]): Promise<number> {
+    const spec = this.options.delete_record;
+    if (!spec) throw new ConnectorFailure({ kind: 'unknown' }, 'this connector has no delete_record call configured');
+    let deleted = 0;
+    for (const record of records) {
+      try {
+        await this.send(spec, { subject, record });
+      } catch (error) {
+        // Gone already (an earlier attempt deleted it): that is what we wanted.
+        if (!(axios.isAxiosError(error) && error.response?.status === 404)) throw error;
+      }
+      deleted += 1;
+    }
+    return deleted;
+  }
+
+  async deleteSubject(subject: Subject): Promise<void> {
+    const spec = this.options.delete_subject;
+    if (!spec) throw new ConnectorFailure({ kind: 'unknown' }, 'this connector has no delete_subject call configured');
+    await this.send(spec, { subject });
+  }
+}
+
+export const httpConnector: ConnectorDefinition<HttpConnectorOptions> = {
+  optionsSchema: httpConnectorOptions,
+  create(options, secrets) {
+    const http = axios.create({
+      baseURL: options.base_url,
+      timeout: parseDuration(options.timeout),
+      headers: { Accept: 'application/json', ...authHeaders(options, secrets) },
+    });
+    return new HttpConnector(options, http);
+  },
+};

@@ -1,0 +1,47 @@
+import { SUBJECT_IDENTIFIERS, type Subject } from '../domain';
+import type { Mail } from '../infra/mailer';
+import type { OwnerRequestInput } from './contracts';
+
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+
+function identifierLines(subject: Subject): string[] {
+  const lines = SUBJECT_IDENTIFIERS.filter((key) => subject[key]).map((key) => `${key}: ${subject[key]}`);
+  return subject.name ? [`name: ${subject.name}`, ...lines] : lines;
+}
+
+/** The first email to a system owner: what is asked, about whom, by when, and where to answer. */
+export function ownerRequestMail(input: OwnerRequestInput, link: string): Mail {
+  const { integration, phase, deadline, requestId } = input;
+  const ask =
+    phase === 'access'
+      ? `find any personal data that ${integration.name} holds about the person below and upload it`
+      : `delete the personal data that ${integration.name} holds about the person below`;
+  const due = new Date(deadline).toUTCString();
+  const identifiers = identifierLines(input.subject);
+  const text = [
+    `Hello ${integration.owner.name},`,
+    '',
+    `Privacy request ${requestId} asks you to ${ask}.`,
+    '',
+    ...identifiers.map((line) => `  ${line}`),
+    '',
+    `Please answer by ${due}:`,
+    link,
+    '',
+    'This link is personal to you and to this request.',
+  ].join('\n');
+  const html = [
+    `<p>Hello ${escapeHtml(integration.owner.name)},</p>`,
+    `<p>Privacy request <strong>${escapeHtml(requestId)}</strong> asks you to ${escapeHtml(ask)}.</p>`,
+    `<ul>${identifiers.map((line) => `<li>${escapeHtml(line)}</li>`).join('')}</ul>`,
+    `<p>Please answer by <strong>${escapeHtml(due)}</strong>: <a href="${escapeHtml(link)}">answer the request</a>.</p>`,
+    '<p>This link is personal to you and to this request.</p>',
+  ].join('\n');
+  return {
+    to: integration.owner.email,
+    subject: `[Lethe] ${phase === 'access' ? 'Data access' : 'Data deletion'} request ${requestId}: please answer by ${due}`,
+    text,
+    html,
+  };
+}

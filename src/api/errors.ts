@@ -1,0 +1,100 @@
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  isGrpcServiceError,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { ErrorRequestHandler } from 'express';
+import type { z } from 'zod';
+import type { Logger } from '../infra/logger';
+import { REFUSAL_TYPES } from '../workflows/definitions';
+
+/** The error names and codes of contract section 5 (they follow the Batch GDPR API's). */
+export const API_ERRORS = {
+  AUTHENTICATION_INVALID: { http: 401, code: 10 },
+  API_MISUSE: { http: 403, code: 12 },
+  ROUTE_NOT_FOUND: { http: 404, code: 20 },
+  REQUEST_NOT_FOUND: { http: 404, code: 21 },
+  MISSING_PARAMETER: { http: 400, code: 30 },
+  MALFORMED_PARAMETER: { http: 400, code: 31 },
+  INVALID_STATE: { http: 409, code: 40 },
+  RATE_LIMITED: { http: 429, code: 50 },
+  SERVER_ERROR: { http: 500, code: 1 },
+  MAINTENANCE_ERROR: { http: 503, code: 2 },
+} as const;
+
+export type ApiErrorName = keyof typeof API_ERRORS;
+
+export class ApiError extends Error {
+  constructor(
+    readonly errorName: ApiErrorName,
+    message: string,
+    /** Only where HTTP says more than the contract's table, e.g. 410 for an expired link. */
+    private readonly httpOverride?: number,
+  ) {
+    super(message);
+  }
+
+  get http(): number {
+    return this.httpOverride ?? API_ERRORS[this.errorName].http;
+  }
+
+  toBody() {
+    return { error: { code: API_ERRORS[this.errorName].code, name: this.errorName, message: this.message } };
+  }
+}
+
+/** zod's complaints, as the contract's MISSING_PARAMETER or MALFORMED_PARAMETER, naming the field. */
+export function fromZodError(error: z.ZodError, where: string): ApiError {
+  const first = error.issues[0];
+  const path = [where, ...(first?.path ?? []).map(String)].filter(Boolean).join('.');
+  const missing =
+    first !== undefined &&
+    ((first.code === 'invalid_type' && /received undefined/.test(first.message)) ||
+      (first.code === 'custom' && first.params?.missing === true));
+  return new ApiError(missing ? 'MISSING_PARAMETER' : 'MALFORMED_PARAMETER', `${path || where}: ${first?.message ?? 'invalid'}`);
+}
+
+const REFUSALS: Record<string, ApiErrorName> = {
+  [REFUSAL_TYPES.invalid_state]: 'INVALID_STATE',
+  [REFUSAL_TYPES.malformed]: 'MALFORMED_PARAMETER',
+  [REFUSAL_TYPES.not_found]: 'MALFORMED_PARAMETER',
+};
+
+const GRPC_UNAVAILABLE = 14;
+const GRPC_DEADLINE_EXCEEDED = 4;
+
+/** What Temporal said, in the contract's words. Unknown failures are logged and answered without details. */
+export function fromTemporalError(error: unknown): ApiError | undefined {
+  if (error instanceof ApiError) return error;
+  if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
+    const name = REFUSALS[error.cause.type ?? ''];
+    if (name) return new ApiError(name, error.cause.message);
+  }
+  if (error instanceof WorkflowNotFoundError) return new ApiError('REQUEST_NOT_FOUND', 'no request with this id');
+  if (error instanceof WorkflowExecutionAlreadyStartedError) {
+    return new ApiError('INVALID_STATE', 'a request with this id exists already');
+  }
+  if (isGrpcServiceError(error) && [GRPC_UNAVAILABLE, GRPC_DEADLINE_EXCEEDED].includes(error.code ?? -1)) {
+    return new ApiError('MAINTENANCE_ERROR', 'the workflow engine is unreachable; try again shortly');
+  }
+  return undefined;
+}
+
+export function errorHandler(log: Logger): ErrorRequestHandler {
+  return (error, req, res, _next) => {
+    let apiError = fromTemporalError(error);
+    if (!apiError && (error as { type?: string }).type === 'entity.parse.failed') {
+      apiError = new ApiError('MALFORMED_PARAMETER', 'the body is not valid JSON');
+    }
+    if (!apiError && (error as { type?: string }).type === 'entity.too.large') {
+      apiError = new ApiError('MALFORMED_PARAMETER', 'the body is too large');
+    }
+    if (!apiError) {
+      log.error({ err: error, method: req.method, route: req.route?.path }, 'unexpected error');
+      apiError = new ApiError('SERVER_ERROR', 'something went wrong on our side; it has been logged');
+    }
+    res.status(apiError.http).json(apiError.toBody());
+  };
+}

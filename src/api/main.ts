@@ -1,0 +1,35 @@
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { loadEnvironment } from '../config/environment';
+import { loadIntegrationsFile } from '../config/integrations-file';
+import { FileBlobStore } from '../infra/blob-store';
+import { createLogger } from '../infra/logger';
+import { createApp } from './app';
+
+async function main() {
+  const log = createLogger('api');
+  const environment = loadEnvironment();
+  const config = loadIntegrationsFile(environment.integrationsFile);
+  if (environment.apiKeys.length === 0) log.warn('LETHE_API_KEYS is empty: every /v1 call will be refused');
+  const connection = await Connection.connect({ address: environment.temporalAddress });
+  const client = new Client({ connection, namespace: environment.namespace });
+  const app = createApp({
+    client,
+    config,
+    apiKeys: environment.apiKeys,
+    tokenSecret: environment.tokenSecret,
+    blobs: new FileBlobStore(path.join(environment.dataDir, 'blobs')),
+    log,
+  });
+  const server = app.listen(environment.port, environment.host, () =>
+    log.info({ url: `http://${environment.host}:${environment.port}`, integrations: config.integrations.length }, 'API listening'),
+  );
+  const stop = () => server.close(() => void connection.close().then(() => process.exit(0)));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

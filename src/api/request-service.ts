@@ -1,0 +1,186 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import {
+  newRequestSnapshot,
+  presentRequest,
+  requestState,
+  requestStatus,
+  type IntegrationAction,
+  type LetheConfig,
+  type OwnerAnswer,
+  type Phase,
+  type PrivacyRequestInput,
+  type RequestSnapshot,
+  type RequestView,
+} from '../domain';
+import {
+  getRequestQuery,
+  integrationActionUpdate,
+  ownerReplyUpdate,
+  requestStateAttribute,
+  requestStatusAttribute,
+  requestTypeAttribute,
+  selectionUpdate,
+  TASK_QUEUE,
+} from '../workflows/definitions';
+import { ApiError } from './errors';
+import type { CreateRequestBody } from './schemas';
+
+const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+function randomRequestId(): string {
+  const bytes = randomBytes(26);
+  return `req_${[...bytes].map((b) => ID_ALPHABET[b % ID_ALPHABET.length]).join('')}`;
+}
+
+/** The same key from the same client names the same request, so a retried POST finds it. */
+function idempotentRequestId(clientFingerprint: string, key: string): string {
+  const digest = createHash('sha256').update(`${clientFingerprint}\n${key}`).digest();
+  return `req_${[...digest.subarray(0, 26)].map((b) => ID_ALPHABET[b % ID_ALPHABET.length]).join('')}`;
+}
+
+function bodyHash(body: CreateRequestBody): string {
+  return createHash('sha256').update(JSON.stringify(body)).digest('hex');
+}
+
+export interface RequestSummary {
+  id: string;
+  type: string | null;
+  state: string | null;
+  status: string | null;
+  request_date: string | null;
+}
+
+/**
+ * Everything the API asks of Temporal, through the one client created at start-up. Route
+ * handlers validate and call these; this validates nothing the domain decides.
+ */
+export class RequestService {
+  constructor(
+    private readonly client: Client,
+    private readonly config: LetheConfig,
+    private readonly taskQueue: string = TASK_QUEUE,
+  ) {}
+
+  async create(
+    body: CreateRequestBody,
+    client: { fingerprint: string; idempotencyKey?: string },
+  ): Promise<{ request: RequestView; replayed: boolean }> {
+    const integrations = this.integrationsFor(body.integrations);
+    const input: PrivacyRequestInput = {
+      id: client.idempotencyKey ? idempotentRequestId(client.fingerprint, client.idempotencyKey) : randomRequestId(),
+      type: body.type,
+      regulation: body.regulation,
+      requestDate: new Date().toISOString(),
+      triggerType: body.trigger_type,
+      autoProcess: body.auto_process,
+      subject: body.subject,
+      integrations,
+      operatorsEmail: this.config.operators?.email,
+    };
+    const hash = bodyHash(body);
+    try {
+      await this.client.workflow.start('PrivacyRequestWorkflow', {
+        workflowId: input.id,
+        taskQueue: this.taskQueue,
+        args: [input],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        memo: { bodyHash: hash },
+        typedSearchAttributes: [
+          { key: requestTypeAttribute, value: input.type },
+          { key: requestStateAttribute, value: requestState(input.type, 'accessing') },
+          { key: requestStatusAttribute, value: requestStatus('accessing') },
+        ],
+      });
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError) || !client.idempotencyKey) throw error;
+      const existing = await this.client.workflow.getHandle(input.id).describe();
+      if (existing.memo?.bodyHash !== hash) {
+        throw new ApiError('INVALID_STATE', 'this Idempotency-Key was used before with a different body');
+      }
+      return { request: await this.get(input.id), replayed: true };
+    }
+    return { request: presentRequest(newRequestSnapshot(input), new Date()), replayed: false };
+  }
+
+  async get(id: string): Promise<RequestView> {
+    return presentRequest(await this.handle(id).query(getRequestQuery), new Date());
+  }
+
+  async list(filter: {
+    status?: string;
+    type?: string;
+    state?: string;
+    limit: number;
+    page_token?: string;
+  }): Promise<{ requests: RequestSummary[]; next_page_token: string | null }> {
+    // Values are checked against fixed lists before they get here, so quoting them is safe.
+    const clauses = [`WorkflowType = 'PrivacyRequestWorkflow'`];
+    if (filter.status) clauses.push(`${requestStatusAttribute.name} = '${filter.status}'`);
+    if (filter.type) clauses.push(`${requestTypeAttribute.name} = '${filter.type}'`);
+    if (filter.state) clauses.push(`${requestStateAttribute.name} = '${filter.state}'`);
+    const response = await this.client.workflowService.listWorkflowExecutions({
+      namespace: this.client.options.namespace,
+      query: clauses.join(' AND '),
+      pageSize: filter.limit,
+      nextPageToken: filter.page_token ? Buffer.from(filter.page_token, 'base64url') : undefined,
+    });
+    const keyword = (fields: Record<string, { data?: Uint8Array | null }> | null | undefined, name: string) => {
+      const data = fields?.[name]?.data;
+      return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as string) : null;
+    };
+    const requests = (response.executions ?? []).map((execution) => {
+      const fields = execution.searchAttributes?.indexedFields;
+      const seconds = execution.startTime?.seconds;
+      return {
+        id: execution.execution?.workflowId ?? '',
+        type: keyword(fields, requestTypeAttribute.name),
+        state: keyword(fields, requestStateAttribute.name),
+        status: keyword(fields, requestStatusAttribute.name),
+        request_date: seconds == null ? null : new Date(Number(seconds) * 1000).toISOString(),
+      };
+    });
+    const token = response.nextPageToken;
+    return {
+      requests,
+      next_page_token: token && token.length > 0 ? Buffer.from(token).toString('base64url') : null,
+    };
+  }
+
+  async select(id: string, integrations: string[]): Promise<RequestView> {
+    return this.update(id, (handle) => handle.executeUpdate(selectionUpdate, { args: [{ integrations }] }));
+  }
+
+  async act(id: string, integrationId: string, action: IntegrationAction, actor: string): Promise<RequestView> {
+    return this.update(id, (handle) =>
+      handle.executeUpdate(integrationActionUpdate, { args: [{ integrationId, action, actor }] }),
+    );
+  }
+
+  async ownerReply(id: string, integrationId: string, phase: Phase, answer: OwnerAnswer): Promise<RequestView> {
+    return this.update(id, (handle) =>
+      handle.executeUpdate(ownerReplyUpdate, { args: [{ integrationId, phase, answer }] }),
+    );
+  }
+
+  private handle(id: string): WorkflowHandle {
+    return this.client.workflow.getHandle(id);
+  }
+
+  /** Updates reach only running workflows: a closed request is an invalid state, not a missing one. */
+  private async update(id: string, send: (handle: WorkflowHandle) => Promise<RequestSnapshot>): Promise<RequestView> {
+    const handle = this.handle(id);
+    const description = await handle.describe();
+    if (description.status.name !== 'RUNNING') throw new ApiError('INVALID_STATE', 'the request is closed');
+    return presentRequest(await send(handle), new Date());
+  }
+
+  private integrationsFor(ids: string[] | undefined) {
+    if (!ids) return this.config.integrations;
+    const unknown = ids.filter((id) => !this.config.integrations.some((i) => i.id === id));
+    if (unknown.length > 0) {
+      throw new ApiError('MALFORMED_PARAMETER', `integrations: unknown integration ids: ${unknown.join(', ')}`);
+    }
+    return this.config.integrations.filter((i) => ids.includes(i.id));
+  }
+}

@@ -1,0 +1,56 @@
+import { Router } from 'express';
+import { ApiError } from '../errors';
+import type { RequestService } from '../request-service';
+import {
+  actionBodySchema,
+  actionSchema,
+  createRequestSchema,
+  listQuerySchema,
+  REQUEST_ID_PATTERN,
+  selectionSchema,
+  validate,
+} from '../schemas';
+
+function requestId(raw: string): string {
+  if (!REQUEST_ID_PATTERN.test(raw)) throw new ApiError('REQUEST_NOT_FOUND', 'no request with this id');
+  return raw;
+}
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+export function requestsRouter(requests: RequestService): Router {
+  const router = Router();
+
+  router.post('/requests', async (req, res) => {
+    const idempotencyKey = req.get('idempotency-key');
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+      throw new ApiError('MALFORMED_PARAMETER', 'Idempotency-Key: 1 to 255 printable ASCII characters');
+    }
+    const body = validate(createRequestSchema, req.body ?? {}, 'body');
+    const { request, replayed } = await requests.create(body, { fingerprint: res.locals.client, idempotencyKey });
+    if (replayed) res.set('Idempotent-Replayed', 'true');
+    res.status(201).location(`/v1/requests/${request.id}`).json(request);
+  });
+
+  router.get('/requests', async (req, res) => {
+    res.json(await requests.list(validate(listQuerySchema, req.query, 'query')));
+  });
+
+  router.get('/requests/:id', async (req, res) => {
+    res.json(await requests.get(requestId(req.params.id)));
+  });
+
+  router.post('/requests/:id/selection', async (req, res) => {
+    const { integrations } = validate(selectionSchema, req.body ?? {}, 'body');
+    res.json(await requests.select(requestId(req.params.id), integrations));
+  });
+
+  router.post('/requests/:id/integrations/:iid/:action', async (req, res) => {
+    const id = requestId(req.params.id);
+    const action = validate(actionSchema, req.params.action, 'action');
+    const { actor } = validate(actionBodySchema, req.body ?? {}, 'body');
+    res.json(await requests.act(id, req.params.iid, action, actor ?? res.locals.client));
+  });
+
+  return router;
+}

@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import {
+  DELETION_ANSWERS,
+  INTEGRATION_ACTIONS,
+  REGULATIONS,
+  REQUEST_STATES,
+  REQUEST_TYPES,
+  SUBJECT_IDENTIFIERS,
+  TRIGGER_TYPES,
+} from '../domain';
+import { fromZodError } from './errors';
+
+const identifier = z.string().trim().min(1).max(320);
+
+export const subjectSchema = z
+  .object({
+    email: z.email().max(320).optional(),
+    phone: z
+      .string()
+      .regex(/^\+?[0-9 ()-]{4,32}$/, 'must be a phone number')
+      .optional(),
+    custom_id: identifier.optional(),
+    advertising_id: identifier.optional(),
+    name: z.string().trim().min(1).max(200).optional(),
+  })
+  .strict()
+  .superRefine((subject, ctx) => {
+    if (!SUBJECT_IDENTIFIERS.some((key) => subject[key] !== undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `needs at least one identifier: ${SUBJECT_IDENTIFIERS.join(', ')}`,
+        params: { missing: true },
+      });
+    }
+  });
+
+export const createRequestSchema = z
+  .object({
+    type: z.enum(REQUEST_TYPES),
+    subject: subjectSchema,
+    regulation: z.enum(REGULATIONS).default('gdpr'),
+    integrations: z.array(z.string().min(1).max(63)).min(1).max(500).optional(),
+    auto_process: z.boolean().default(false),
+    trigger_type: z.enum(TRIGGER_TYPES).default('api'),
+  })
+  .strict();
+export type CreateRequestBody = z.infer<typeof createRequestSchema>;
+
+export const REQUEST_ID_PATTERN = /^req_[a-z0-9]{26}$/;
+
+export const listQuerySchema = z
+  .object({
+    status: z.enum(['pending', 'done']).optional(),
+    type: z.enum(REQUEST_TYPES).optional(),
+    state: z.enum(REQUEST_STATES as [string, ...string[]]).optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    page_token: z
+      .string()
+      .regex(/^[A-Za-z0-9+/=_-]{1,4096}$/)
+      .optional(),
+  })
+  .strict();
+
+export const selectionSchema = z.object({ integrations: z.array(z.string().min(1).max(63)).max(500) }).strict();
+
+export const actionSchema = z.enum(INTEGRATION_ACTIONS);
+export const actionBodySchema = z.object({ actor: z.string().trim().min(1).max(200).optional() }).strict();
+
+export const OWNER_UPLOAD_LIMITS = { files: 20, bytesPerFile: 10 * 1024 * 1024 } as const;
+
+export const ownerAnswerSchema = z.discriminatedUnion('answer', [
+  z
+    .object({
+      answer: z.literal('files'),
+      files: z
+        .array(
+          z
+            .object({
+              name: z.string().min(1).max(255),
+              content_base64: z.base64(),
+            })
+            .strict(),
+        )
+        .min(1)
+        .max(OWNER_UPLOAD_LIMITS.files, `at most ${OWNER_UPLOAD_LIMITS.files} files`),
+    })
+    .strict(),
+  ...(['no_data', ...DELETION_ANSWERS.filter((a) => a !== 'no_data')] as const).map((answer) =>
+    z.object({ answer: z.literal(answer) }).strict(),
+  ),
+]);
+export type OwnerAnswerBody = z.infer<typeof ownerAnswerSchema>;
+
+/** Parses input at the edge; a failure is the contract's 400 naming the field. */
+export function validate<S extends z.ZodType>(schema: S, value: unknown, where: string): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw fromZodError(result.error, where);
+  return result.data;
+}

@@ -1,0 +1,69 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { z } from 'zod';
+import { describeConfigIssues } from '../domain';
+
+/** Lethe's environment (contract section 7), validated once at start-up. */
+const environmentSchema = z.object({
+  LETHE_API_KEYS: z.string().default(''),
+  LETHE_HOST: z.string().default('127.0.0.1'),
+  LETHE_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  LETHE_DATA_DIR: z.string().default('.data'),
+  LETHE_INTEGRATIONS: z.string().default('config/integrations.yaml'),
+  LETHE_PUBLIC_URL: z.url().optional(),
+  SMTP_URL: z.string().optional(),
+  LETHE_MAIL_FROM: z.string().default('Lethe <lethe@localhost>'),
+  /** Signs owner links; shared by the worker (which mails them) and the API (which checks them). */
+  LETHE_TOKEN_SECRET: z.string().min(32).optional(),
+});
+
+export interface Environment {
+  apiKeys: string[];
+  host: string;
+  port: number;
+  temporalAddress: string;
+  namespace: string;
+  dataDir: string;
+  integrationsFile: string;
+  publicUrl: string;
+  smtpUrl?: string;
+  mailFrom: string;
+  tokenSecret: string;
+}
+
+/** Without a configured secret, one is made once and kept in the data folder, so links survive restarts. */
+function tokenSecretIn(dataDir: string): string {
+  const file = path.join(dataDir, 'owner-token-secret');
+  if (!existsSync(file)) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
+export function loadEnvironment(env: NodeJS.ProcessEnv = process.env): Environment {
+  const parsed = environmentSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new Error(`Invalid environment:\n  ${describeConfigIssues(parsed.error).join('\n  ')}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.LETHE_DATA_DIR);
+  return {
+    apiKeys: e.LETHE_API_KEYS.split(',')
+      .map((k) => k.trim())
+      .filter(Boolean),
+    host: e.LETHE_HOST,
+    port: e.LETHE_PORT,
+    temporalAddress: e.TEMPORAL_ADDRESS,
+    namespace: e.TEMPORAL_NAMESPACE,
+    dataDir,
+    integrationsFile: path.resolve(e.LETHE_INTEGRATIONS),
+    publicUrl: (e.LETHE_PUBLIC_URL ?? `http://127.0.0.1:${e.LETHE_PORT}`).replace(/\/$/, ''),
+    smtpUrl: e.SMTP_URL || undefined,
+    mailFrom: e.LETHE_MAIL_FROM,
+    tokenSecret: e.LETHE_TOKEN_SECRET ?? tokenSecretIn(dataDir),
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * What operators and owners may do to a request, decided from its snapshot alone. The workflow
+ * uses these as Update validators, so a refused action changes nothing and the API answers at once.
+ */
+import type { PhaseOutcome } from './integration-state';
+import {
+  activePhase,
+  phaseStatus,
+  type IntegrationAction,
+  type IntegrationSnapshot,
+  type RequestSnapshot,
+} from './privacy-request';
+import type { Phase } from './request';
+
+export type Refusal = { accepted: false; reason: 'not_found' | 'invalid_state' | 'malformed'; message: string };
+export type Decision<T> = ({ accepted: true } & T) | Refusal;
+
+const refuse = (reason: Refusal['reason'], message: string): Refusal => ({ accepted: false, reason, message });
+
+function findIntegration(snapshot: RequestSnapshot, integrationId: string): IntegrationSnapshot | undefined {
+  return snapshot.integrations.find((i) => i.id === integrationId);
+}
+
+/**
+ * `forward`: the integration's workflow is running and carries the action out. Otherwise the
+ * request's workflow records the outcome itself (an integration stopped before its stage ran).
+ */
+export function decideIntegrationAction(
+  snapshot: RequestSnapshot,
+  integrationId: string,
+  action: IntegrationAction,
+  childRunning: boolean,
+): Decision<{ phase: Phase; forward: boolean }> {
+  const integration = findIntegration(snapshot, integrationId);
+  if (!integration) return refuse('not_found', `integration "${integrationId}" is not part of this request`);
+  const phase = activePhase(snapshot);
+  const status = phase && phaseStatus(integration, phase);
+  if (!phase || !status) {
+    return refuse('invalid_state', `the request is not processing integrations now (step: ${snapshot.step})`);
+  }
+  const invalid = (why: string) => refuse('invalid_state', `cannot ${action} "${integrationId}": ${why}`);
+  switch (action) {
+    case 'start':
+      if (status.kind === 'pending' && status.reason === 'manual_start') return { accepted: true, phase, forward: true };
+      return invalid('only a Pending integration can be started');
+    case 'stop':
+      if (status.kind === 'complete') return invalid('it is already complete');
+      return { accepted: true, phase, forward: childRunning };
+    case 'skip':
+      if (status.kind === 'awaiting_owner' && status.overdue) return { accepted: true, phase, forward: true };
+      return invalid('only a direct contact past its deadline can be skipped');
+    case 'retry':
+      if (status.kind === 'error') return { accepted: true, phase, forward: true };
+      return invalid('only an integration in Error can be retried');
+  }
+}
+
+export interface StoredFile {
+  /** Blob store key; generated, never the uploader's file name. */
+  ref: string;
+  name: string;
+  size: number;
+}
+
+export const ACCESS_ANSWERS = ['files', 'no_data'] as const;
+export const DELETION_ANSWERS = ['deleted', 'no_data', 'not_deleted'] as const;
+
+export type OwnerAnswer =
+  | { answer: 'files'; files: StoredFile[] }
+  | { answer: 'no_data' }
+  | { answer: 'deleted' }
+  | { answer: 'not_deleted' };
+
+/** The wording of the direct contact form (contract section 5). */
+export const DELETION_ANSWER_TEXT: Record<(typeof DELETION_ANSWERS)[number], string> = {
+  deleted: 'Yes, we have deleted any applicable data belonging to the data subject',
+  no_data: 'No, we do not hold personal data about the data subject',
+  not_deleted: 'No, we could not delete data for the data subject',
+};
+
+export function ownerAnswerOutcome(phase: Phase, answer: OwnerAnswer): PhaseOutcome | undefined {
+  if (phase === 'access') {
+    if (answer.answer === 'files') return { kind: 'files_uploaded', count: answer.files.length };
+    if (answer.answer === 'no_data') return { kind: 'files_uploaded', count: 0 };
+    return undefined;
+  }
+  if (answer.answer === 'deleted') return { kind: 'deletion_done' };
+  if (answer.answer === 'no_data') return { kind: 'nothing_to_delete' };
+  if (answer.answer === 'not_deleted') return { kind: 'data_found_not_deleted' };
+  return undefined;
+}
+
+export function decideOwnerReply(
+  snapshot: RequestSnapshot,
+  integrationId: string,
+  phase: Phase,
+  answer: OwnerAnswer,
+): Decision<{ outcome: PhaseOutcome }> {
+  const integration = findIntegration(snapshot, integrationId);
+  if (!integration) return refuse('not_found', `integration "${integrationId}" is not part of this request`);
+  const status = phaseStatus(integration, phase);
+  if (activePhase(snapshot) !== phase || status?.kind !== 'awaiting_owner') {
+    return refuse('invalid_state', 'this request no longer waits for an answer from you');
+  }
+  const outcome = ownerAnswerOutcome(phase, answer);
+  if (!outcome) return refuse('malformed', `"${answer.answer}" is not an answer to a ${phase} request`);
+  return { accepted: true, outcome };
+}
+
+export function decideSelection(snapshot: RequestSnapshot, integrationIds: string[]): Decision<object> {
+  if (snapshot.step !== 'awaiting_selection') {
+    return refuse('invalid_state', `the request does not wait for a selection (step: ${snapshot.step})`);
+  }
+  const unknown = integrationIds.filter((id) => !findIntegration(snapshot, id));
+  if (unknown.length > 0) return refuse('malformed', `unknown integrations: ${unknown.join(', ')}`);
+  if (new Set(integrationIds).size !== integrationIds.length) return refuse('malformed', 'integrations are repeated');
+  return { accepted: true };
+}

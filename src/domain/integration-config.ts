@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { DURATION_PATTERN, parseDuration } from './duration';
+
+const duration = z
+  .string()
+  .regex(DURATION_PATTERN, 'must be a duration such as 14d, 36h, 90s or 250ms')
+  .refine((text) => parseDuration(text) > 0, 'must be longer than zero');
+
+/** Retries of transient failures (408, 429, 502, 503, 504, connection refused or reset). */
+export const retrySchema = z
+  .object({
+    initial_interval: duration.default('1s'),
+    max_interval: duration.default('1m'),
+    max_attempts: z.number().int().min(1).max(1000).default(8),
+  })
+  .strict();
+
+const common = {
+  id: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be lowercase letters, digits, "-" or "_" (at most 63)'),
+  name: z.string().min(1),
+  stage: z.number().int().min(1).default(1),
+  start: z.enum(['auto', 'manual']).default('auto'),
+  access: z.boolean().default(true),
+  deletion: z.enum(['records', 'full', 'skip']).default('records'),
+  disconnected: z.boolean().default(false),
+};
+
+export const apiIntegrationSchema = z
+  .object({
+    ...common,
+    type: z.literal('api'),
+    connector: z.string().min(1),
+    /** Checked against the connector's own schema at start-up; secrets only as `*_env` references. */
+    options: z.record(z.string(), z.unknown()).default({}),
+    retry: retrySchema.default({ initial_interval: '1s', max_interval: '1m', max_attempts: 8 }),
+  })
+  .strict();
+
+export const directContactIntegrationSchema = z
+  .object({
+    ...common,
+    type: z.literal('direct_contact'),
+    owner: z.object({ name: z.string().min(1), email: z.email() }).strict(),
+    deadline: duration.default('14d'),
+    on_no_response: z.enum(['skip', 'pause']).default('skip'),
+  })
+  .strict();
+
+export const integrationConfigSchema = z.discriminatedUnion('type', [
+  apiIntegrationSchema,
+  directContactIntegrationSchema,
+]);
+
+export const letheConfigSchema = z
+  .object({
+    operators: z.object({ email: z.email() }).strict().optional(),
+    integrations: z.array(integrationConfigSchema).min(1, 'must name at least one integration'),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.integrations.forEach((integration, index) => {
+      if (seen.has(integration.id)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['integrations', index, 'id'],
+          message: `duplicate integration id "${integration.id}"`,
+        });
+      }
+      seen.add(integration.id);
+    });
+  });
+
+export type IntegrationConfig = z.infer<typeof integrationConfigSchema>;
+export type ApiIntegrationConfig = z.infer<typeof apiIntegrationSchema>;
+export type DirectContactIntegrationConfig = z.infer<typeof directContactIntegrationSchema>;
+export type LetheConfig = z.infer<typeof letheConfigSchema>;
+export type IntegrationType = IntegrationConfig['type'];
+
+/** One line per problem, each naming the field, e.g. `integrations[1].owner.email: Invalid email address`. */
+export function describeConfigIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    const path = issue.path
+      .map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`))
+      .join('');
+    return `${path || '(root)'}: ${issue.message}`;
+  });
+}
+
+export function parseLetheConfig(raw: unknown): LetheConfig {
+  const result = letheConfigSchema.safeParse(raw);
+  if (!result.success) {
+    throw new Error(`Invalid integrations configuration:\n  ${describeConfigIssues(result.error).join('\n  ')}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,199 @@
+import type { IntegrationConfig } from './integration-config';
+import {
+  dataFound,
+  isComplete,
+  isPausing,
+  isSettled,
+  type PhaseOutcome,
+  type PhaseStatus,
+} from './integration-state';
+import {
+  dueDate,
+  hasDeletionPhase,
+  type Phase,
+  type Regulation,
+  type RequestStep,
+  type RequestType,
+  type Subject,
+  type TriggerType,
+} from './request';
+
+/** What the API hands to `PrivacyRequestWorkflow`: the request keeps the configuration it started with. */
+export interface PrivacyRequestInput {
+  id: string;
+  type: RequestType;
+  regulation: Regulation;
+  /** ISO 8601 UTC. */
+  requestDate: string;
+  triggerType: TriggerType;
+  autoProcess: boolean;
+  subject: Subject;
+  integrations: IntegrationConfig[];
+  operatorsEmail?: string;
+}
+
+export const INTEGRATION_ACTIONS = ['start', 'stop', 'skip', 'retry'] as const;
+export type IntegrationAction = (typeof INTEGRATION_ACTIONS)[number];
+
+export interface ActionRecord {
+  at: string;
+  actor: string;
+  action: IntegrationAction;
+  phase: Phase;
+}
+
+export interface IntegrationSnapshot {
+  id: string;
+  name: string;
+  type: IntegrationConfig['type'];
+  stage: number;
+  access: PhaseStatus;
+  deletion: PhaseStatus | null;
+  history: ActionRecord[];
+}
+
+/** The whole request, as `PrivacyRequestWorkflow` holds it and its query returns it. */
+export interface RequestSnapshot {
+  id: string;
+  type: RequestType;
+  regulation: Regulation;
+  requestDate: string;
+  dueDate: string;
+  triggerType: TriggerType;
+  autoProcess: boolean;
+  step: RequestStep;
+  closedAt: string | null;
+  selection: string[] | null;
+  integrations: IntegrationSnapshot[];
+}
+
+function initialAccessStatus(config: IntegrationConfig, type: RequestType): PhaseStatus {
+  if (config.deletion === 'full' && hasDeletionPhase(type) && config.access) return { kind: 'no_extraction' };
+  return config.stage > 1 ? { kind: 'later_stage' } : { kind: 'not_started' };
+}
+
+function initialDeletionStatus(config: IntegrationConfig): PhaseStatus {
+  if (config.deletion === 'full') return { kind: 'no_extraction' };
+  return config.stage > 1 ? { kind: 'later_stage' } : { kind: 'not_started' };
+}
+
+export function newRequestSnapshot(input: PrivacyRequestInput): RequestSnapshot {
+  return {
+    id: input.id,
+    type: input.type,
+    regulation: input.regulation,
+    requestDate: input.requestDate,
+    dueDate: dueDate(new Date(input.requestDate), input.regulation).toISOString(),
+    triggerType: input.triggerType,
+    autoProcess: input.autoProcess,
+    step: 'accessing',
+    closedAt: null,
+    selection: null,
+    integrations: input.integrations.map((config) => ({
+      id: config.id,
+      name: config.name,
+      type: config.type,
+      stage: config.stage,
+      access: initialAccessStatus(config, input.type),
+      deletion: hasDeletionPhase(input.type) ? initialDeletionStatus(config) : null,
+      history: [],
+    })),
+  };
+}
+
+/** The stages of a request in the order they run. */
+export function stagesOf(integrations: readonly { stage: number }[]): number[] {
+  return [...new Set(integrations.map((i) => i.stage))].sort((a, b) => a - b);
+}
+
+export type PhasePlan = { run: true } | { run: false; outcome: PhaseOutcome };
+
+/** Whether an integration's access phase needs a workflow, or is decided by its configuration. */
+export function planAccess(config: IntegrationConfig, type: RequestType): PhasePlan {
+  if (!config.access) return { run: false, outcome: { kind: 'access_skipped' } };
+  if (config.deletion === 'full') {
+    return { run: false, outcome: hasDeletionPhase(type) ? { kind: 'full_deletion' } : { kind: 'access_skipped' } };
+  }
+  return { run: true };
+}
+
+/** Whether an integration's deletion phase needs a workflow, given what access found and what was selected. */
+export function planDeletion(config: IntegrationConfig, access: PhaseStatus, selected: boolean): PhasePlan {
+  if (config.deletion === 'skip' || !selected) return { run: false, outcome: { kind: 'deletion_skipped' } };
+  if (config.type === 'api' && config.deletion === 'records' && dataFound(access) === 0) {
+    return { run: false, outcome: { kind: 'records_deleted', count: 0 } };
+  }
+  return { run: true };
+}
+
+export function phaseStatus(integration: IntegrationSnapshot, phase: Phase): PhaseStatus | null {
+  return phase === 'access' ? integration.access : integration.deletion;
+}
+
+export function setPhaseStatus(integration: IntegrationSnapshot, phase: Phase, status: PhaseStatus): void {
+  if (phase === 'access') integration.access = status;
+  else integration.deletion = status;
+}
+
+/**
+ * A report from an integration's workflow. Once a phase is complete it stays so: a late report
+ * (a child that had not yet seen the operator's stop) must not reopen it.
+ */
+export function applyPhaseReport(snapshot: RequestSnapshot, integrationId: string, phase: Phase, status: PhaseStatus) {
+  const integration = snapshot.integrations.find((i) => i.id === integrationId);
+  if (!integration) return;
+  const current = phaseStatus(integration, phase);
+  if (current === null || isComplete(current)) return;
+  setPhaseStatus(integration, phase, status);
+}
+
+/** The phase operators act on now, if any. */
+export function activePhase(snapshot: RequestSnapshot): Phase | null {
+  if (snapshot.step === 'accessing') return 'access';
+  if (snapshot.step === 'deleting') return 'deletion';
+  return null;
+}
+
+export function isPhaseSettled(snapshot: RequestSnapshot, phase: Phase, stage?: number): boolean {
+  return snapshot.integrations
+    .filter((i) => stage === undefined || i.stage === stage)
+    .every((i) => {
+      const status = phaseStatus(i, phase);
+      return status === null || isSettled(status);
+    });
+}
+
+export function isPaused(snapshot: RequestSnapshot): boolean {
+  return pausingIntegrations(snapshot).length > 0;
+}
+
+export function pausingIntegrations(snapshot: RequestSnapshot): IntegrationSnapshot[] {
+  const phase = activePhase(snapshot);
+  if (phase === null) return [];
+  return snapshot.integrations.filter((i) => {
+    const status = phaseStatus(i, phase);
+    return status !== null && isPausing(status);
+  });
+}
+
+/** After the access phase, deletion statuses that were waiting become `Pending` until the selection. */
+export function markAwaitingSelection(snapshot: RequestSnapshot): void {
+  snapshot.step = 'awaiting_selection';
+  for (const integration of snapshot.integrations) {
+    if (integration.deletion?.kind === 'not_started') {
+      integration.deletion = { kind: 'pending', reason: 'awaiting_selection' };
+    }
+  }
+}
+
+/** `auto_process` takes everything found. */
+export function automaticSelection(snapshot: RequestSnapshot): string[] {
+  return snapshot.integrations.map((i) => i.id);
+}
+
+/** `"user not found"`: the request is closed, something looked, and nothing found anything. */
+export function userNotFound(snapshot: RequestSnapshot): boolean {
+  if (snapshot.step !== 'closed') return false;
+  const counts = snapshot.integrations.map((i) => dataFound(i.access)).filter((c) => c !== undefined);
+  return counts.length > 0 && counts.every((c) => c === 0);
+}

@@ -1,0 +1,111 @@
+/** The request as the HTTP API shows it (contract section 5), computed from the workflow's snapshot. */
+import { describePhase, type IntegrationState, type PhaseStatus } from './integration-state';
+import {
+  isPaused,
+  pausingIntegrations,
+  userNotFound,
+  type ActionRecord,
+  type IntegrationSnapshot,
+  type RequestSnapshot,
+} from './privacy-request';
+import { requestState, requestStatus, type Phase, type RequestState, type RequestStatus } from './request';
+
+export interface PhaseStateView {
+  state: IntegrationState;
+  detail: string | null;
+  due_date?: string;
+  attempt?: number;
+  last_error?: string;
+}
+
+export interface IntegrationView {
+  id: string;
+  name: string;
+  type: IntegrationSnapshot['type'];
+  stage: number;
+  access: PhaseStateView;
+  deletion: PhaseStateView | null;
+  error: { phase: Phase; message: string; at: string } | null;
+  history: ActionRecord[];
+}
+
+export interface RequestView {
+  id: string;
+  type: RequestSnapshot['type'];
+  regulation: RequestSnapshot['regulation'];
+  request_date: string;
+  due_date: string;
+  trigger_type: RequestSnapshot['triggerType'];
+  status: RequestStatus;
+  state: RequestState;
+  closed: boolean;
+  closed_at: string | null;
+  paused: boolean;
+  paused_reason: string | null;
+  auto_process: boolean;
+  selection: string[] | null;
+  error: 'user not found' | null;
+  data_url: string | null;
+  integrations: IntegrationView[];
+}
+
+function presentPhase(status: PhaseStatus, phase: Phase, now: Date): PhaseStateView {
+  const view: PhaseStateView = describePhase(status, phase, now);
+  if (status.kind === 'awaiting_owner') view.due_date = status.deadline;
+  if (status.kind === 'submitted' && status.attempt !== undefined) {
+    view.attempt = status.attempt;
+    if (status.lastError) view.last_error = status.lastError;
+  }
+  return view;
+}
+
+function presentIntegration(integration: IntegrationSnapshot, now: Date): IntegrationView {
+  const errored = (['access', 'deletion'] as const).find((phase) => {
+    const status = phase === 'access' ? integration.access : integration.deletion;
+    return status?.kind === 'error';
+  });
+  const errorStatus = errored && (errored === 'access' ? integration.access : integration.deletion);
+  return {
+    id: integration.id,
+    name: integration.name,
+    type: integration.type,
+    stage: integration.stage,
+    access: presentPhase(integration.access, 'access', now),
+    deletion: integration.deletion && presentPhase(integration.deletion, 'deletion', now),
+    error:
+      errored && errorStatus?.kind === 'error'
+        ? { phase: errored, message: errorStatus.message, at: errorStatus.at }
+        : null,
+    history: integration.history,
+  };
+}
+
+function pausedReason(snapshot: RequestSnapshot): string | null {
+  const waiting = pausingIntegrations(snapshot);
+  if (waiting.length === 0) return null;
+  const names = waiting.map((i) => `"${i.name}"`).join(', ');
+  return `No response from ${names} by the deadline: the owner can still answer, or an operator can skip or stop it`;
+}
+
+export function presentRequest(snapshot: RequestSnapshot, now: Date, dataUrl: string | null = null): RequestView {
+  const closed = snapshot.step === 'closed';
+  return {
+    id: snapshot.id,
+    type: snapshot.type,
+    regulation: snapshot.regulation,
+    request_date: snapshot.requestDate,
+    due_date: snapshot.dueDate,
+    trigger_type: snapshot.triggerType,
+    status: requestStatus(snapshot.step),
+    state: requestState(snapshot.type, snapshot.step),
+    closed,
+    closed_at: snapshot.closedAt,
+    paused: isPaused(snapshot),
+    paused_reason: pausedReason(snapshot),
+    auto_process: snapshot.autoProcess,
+    selection: snapshot.selection,
+    error: userNotFound(snapshot) ? 'user not found' : null,
+    data_url: dataUrl,
+    integrations: snapshot.integrations.map((i) => presentIntegration(i, now)),
+  };
+}

@@ -1,0 +1,54 @@
+import path from 'node:path';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import type { Environment } from '../config/environment';
+import { DAY_MS } from '../domain';
+import { FileBlobStore } from '../infra/blob-store';
+import type { Logger } from '../infra/logger';
+import { createMailer } from '../infra/mailer';
+import { signOwnerToken } from '../infra/owner-token';
+import { TASK_QUEUE } from '../workflows/definitions';
+
+/** An owner may still answer late (a paused request waits for them), but not forever. */
+export const OWNER_LINK_GRACE_MS = 30 * DAY_MS;
+
+export interface LetheWorkerOptions {
+  connection: NativeConnection;
+  environment: Environment;
+  log: Logger;
+  /** Tests bundle the workflow code once per run and hand it to every worker they start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  taskQueue?: string;
+}
+
+export function createLetheActivities(environment: Environment, log: Logger) {
+  return createActivities({
+    blobs: new FileBlobStore(path.join(environment.dataDir, 'blobs')),
+    mailer: createMailer({
+      smtpUrl: environment.smtpUrl,
+      outboxDir: path.join(environment.dataDir, 'outbox'),
+      from: environment.mailFrom,
+      log,
+    }),
+    secrets: (variable) => process.env[variable],
+    ownerLink: ({ requestId, integrationId, phase, deadline }) => {
+      const expiresAt = Math.floor((new Date(deadline).getTime() + OWNER_LINK_GRACE_MS) / 1000);
+      const token = signOwnerToken({ requestId, integrationId, phase, expiresAt }, environment.tokenSecret);
+      return `${environment.publicUrl}/owner/${token}`;
+    },
+    log,
+  });
+}
+
+export async function createLetheWorker(options: LetheWorkerOptions): Promise<Worker> {
+  const { connection, environment, log } = options;
+  return Worker.create({
+    connection,
+    namespace: environment.namespace,
+    taskQueue: options.taskQueue ?? TASK_QUEUE,
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath: require.resolve('../workflows') }),
+    activities: createLetheActivities(environment, log),
+  });
+}

@@ -1,0 +1,67 @@
+/**
+ * Every message Lethe's workflows accept or answer, defined once: the workflows set handlers for
+ * these, the API sends them. Safe to import outside workflow code.
+ */
+import { defineSearchAttributeKey } from '@temporalio/common';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { OwnerAnswer } from '../domain/decisions';
+import type { PhaseStatus } from '../domain/integration-state';
+import type { IntegrationAction, RequestSnapshot } from '../domain/privacy-request';
+import type { Phase } from '../domain/request';
+
+export const TASK_QUEUE = 'lethe';
+
+/** The whole request in one query, so the API never asks integration by integration. */
+export const getRequestQuery = defineQuery<RequestSnapshot>('getRequest');
+
+export interface SelectionInput {
+  integrations: string[];
+}
+/** Update, not signal: the validator refuses a selection at the wrong step, and the caller hears why. */
+export const selectionUpdate = defineUpdate<RequestSnapshot, [SelectionInput]>('selection');
+
+export interface IntegrationActionInput {
+  integrationId: string;
+  action: IntegrationAction;
+  actor: string;
+}
+export const integrationActionUpdate = defineUpdate<RequestSnapshot, [IntegrationActionInput]>('integrationAction');
+
+export interface OwnerReplyInput {
+  integrationId: string;
+  phase: Phase;
+  answer: OwnerAnswer;
+}
+export const ownerReplyUpdate = defineUpdate<RequestSnapshot, [OwnerReplyInput]>('ownerReply');
+
+/** From an integration's workflow to its request's: the integration's state changed. */
+export interface PhaseReport {
+  integrationId: string;
+  phase: Phase;
+  status: PhaseStatus;
+}
+export const phaseReportSignal = defineSignal<[PhaseReport]>('phaseReport');
+
+/** From a request's workflow to one integration's: what operators and the owner decided. */
+export type IntegrationCommand =
+  | { command: IntegrationAction | 'close_phase' }
+  | { command: 'owner_reply'; answer: OwnerAnswer };
+export const integrationCommandSignal = defineSignal<[IntegrationCommand]>('integrationCommand');
+
+/** Update validators refuse with these failure types; the API maps them to HTTP errors. */
+export const REFUSAL_TYPES = {
+  not_found: 'IntegrationNotFound',
+  invalid_state: 'InvalidState',
+  malformed: 'MalformedParameter',
+} as const;
+
+/** Search attributes make requests findable in the Web UI and the list route. No personal data here. */
+export const requestTypeAttribute = defineSearchAttributeKey('LetheRequestType', 'KEYWORD');
+export const requestStateAttribute = defineSearchAttributeKey('LetheRequestState', 'KEYWORD');
+export const requestStatusAttribute = defineSearchAttributeKey('LetheRequestStatus', 'KEYWORD');
+export const SEARCH_ATTRIBUTES = [requestTypeAttribute, requestStateAttribute, requestStatusAttribute];
+
+/** `req_…/crm/access`: readable in the Web UI, and derivable from what the parent knows. */
+export function integrationWorkflowId(requestId: string, integrationId: string, phase: Phase): string {
+  return `${requestId}/${integrationId}/${phase}`;
+}

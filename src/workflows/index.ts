@@ -1,0 +1,2 @@
+export { IntegrationWorkflow } from './integration';
+export { PrivacyRequestWorkflow } from './privacy-request';

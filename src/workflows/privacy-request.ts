@@ -1,0 +1,192 @@
+import * as wf from '@temporalio/workflow';
+import { decideIntegrationAction, decideOwnerReply, decideSelection, type Decision } from '../domain/decisions';
+import type { IntegrationConfig } from '../domain/integration-config';
+import { isComplete } from '../domain/integration-state';
+import {
+  applyPhaseReport,
+  automaticSelection,
+  isPhaseSettled,
+  markAwaitingSelection,
+  newRequestSnapshot,
+  phaseStatus,
+  planAccess,
+  planDeletion,
+  setPhaseStatus,
+  stagesOf,
+  type IntegrationSnapshot,
+  type PrivacyRequestInput,
+  type RequestSnapshot,
+} from '../domain/privacy-request';
+import { requestState, requestStatus, type Phase } from '../domain/request';
+import {
+  getRequestQuery,
+  integrationActionUpdate,
+  integrationCommandSignal,
+  integrationWorkflowId,
+  ownerReplyUpdate,
+  phaseReportSignal,
+  REFUSAL_TYPES,
+  requestStateAttribute,
+  requestStatusAttribute,
+  selectionUpdate,
+  type IntegrationCommand,
+} from './definitions';
+import { IntegrationWorkflow } from './integration';
+
+function accepted<T>(decision: Decision<T>): asserts decision is { accepted: true } & T {
+  if (!decision.accepted) throw wf.ApplicationFailure.nonRetryable(decision.message, REFUSAL_TYPES[decision.reason]);
+}
+
+/**
+ * One privacy request: the access phase across every integration, stage by stage; the selection
+ * (or `auto_process`); for deletion, the deletion phase. Holds the request's snapshot, which the
+ * integrations' workflows keep current and one query returns.
+ */
+export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promise<RequestSnapshot> {
+  const request = newRequestSnapshot(input);
+  const configs = new Map<string, IntegrationConfig>(input.integrations.map((c) => [c.id, c]));
+  /** Integrations whose workflow runs now, in the active phase. */
+  const running = new Set<string>();
+  /** Integrations whose workflow failed outright, and that an operator asked to run again. */
+  const relaunch = new Set<string>();
+  /** Where each API integration's access phase left its records. */
+  const accessRefs = new Map<string, string>();
+
+  const publishState = () =>
+    wf.upsertSearchAttributes([
+      { key: requestStateAttribute, value: requestState(request.type, request.step) },
+      { key: requestStatusAttribute, value: requestStatus(request.step) },
+    ]);
+  const tellIntegration = (integrationId: string, phase: Phase, command: IntegrationCommand) =>
+    wf
+      .getExternalWorkflowHandle(integrationWorkflowId(request.id, integrationId, phase))
+      .signal(integrationCommandSignal, command);
+  const nowIso = () => new Date().toISOString();
+
+  wf.setHandler(getRequestQuery, () => request);
+  wf.setHandler(phaseReportSignal, ({ integrationId, phase, status }) =>
+    applyPhaseReport(request, integrationId, phase, status),
+  );
+
+  wf.setHandler(
+    integrationActionUpdate,
+    async ({ integrationId, action, actor }) => {
+      const decision = decideIntegrationAction(request, integrationId, action, running.has(integrationId));
+      accepted(decision);
+      const integration = request.integrations.find((i) => i.id === integrationId) as IntegrationSnapshot;
+      integration.history.push({ at: nowIso(), actor, action, phase: decision.phase });
+      if (action === 'stop') setPhaseStatus(integration, decision.phase, { kind: 'complete', outcome: { kind: 'stopped' } });
+      if (decision.forward) await tellIntegration(integrationId, decision.phase, { command: action });
+      else if (action === 'retry') relaunch.add(integrationId);
+      return request;
+    },
+    {
+      validator: ({ integrationId, action }) =>
+        accepted(decideIntegrationAction(request, integrationId, action, running.has(integrationId))),
+    },
+  );
+
+  wf.setHandler(
+    ownerReplyUpdate,
+    async ({ integrationId, phase, answer }) => {
+      const decision = decideOwnerReply(request, integrationId, phase, answer);
+      accepted(decision);
+      applyPhaseReport(request, integrationId, phase, { kind: 'complete', outcome: decision.outcome });
+      await tellIntegration(integrationId, phase, { command: 'owner_reply', answer });
+      return request;
+    },
+    { validator: ({ integrationId, phase, answer }) => accepted(decideOwnerReply(request, integrationId, phase, answer)) },
+  );
+
+  wf.setHandler(
+    selectionUpdate,
+    async ({ integrations }) => {
+      accepted(decideSelection(request, integrations));
+      request.selection = integrations;
+      // Answer with the request as the selection left it: deleting, or closed.
+      await wf.condition(() => request.step !== 'awaiting_selection');
+      return request;
+    },
+    { validator: ({ integrations }) => accepted(decideSelection(request, integrations)) },
+  );
+
+  async function runIntegration(integration: IntegrationSnapshot, phase: Phase): Promise<void> {
+    const config = configs.get(integration.id) as IntegrationConfig;
+    running.add(integration.id);
+    for (;;) {
+      try {
+        const result = await wf.executeChild(IntegrationWorkflow, {
+          workflowId: integrationWorkflowId(request.id, integration.id, phase),
+          args: [
+            {
+              requestId: request.id,
+              requestType: request.type,
+              phase,
+              subject: input.subject,
+              integration: config,
+              accessRef: accessRefs.get(integration.id),
+            },
+          ],
+        });
+        setPhaseStatus(integration, phase, result.status);
+        if (result.ref !== undefined) accessRefs.set(integration.id, result.ref);
+        running.delete(integration.id);
+        return;
+      } catch {
+        // The integration's workflow itself failed (terminated, timed out): show it, and let an
+        // operator retry (a new run) or stop it, like any other error.
+        running.delete(integration.id);
+        setPhaseStatus(integration, phase, { kind: 'error', message: 'Lethe error', at: nowIso() });
+        await wf.condition(() => relaunch.has(integration.id) || isComplete(phaseStatus(integration, phase)!));
+        if (!relaunch.delete(integration.id)) return;
+        running.add(integration.id);
+      }
+    }
+  }
+
+  async function runPhase(phase: Phase): Promise<void> {
+    for (const stage of stagesOf(request.integrations)) {
+      const runs: Promise<void>[] = [];
+      for (const integration of request.integrations.filter((i) => i.stage === stage)) {
+        const status = phaseStatus(integration, phase);
+        if (status === null || isComplete(status)) continue;
+        const config = configs.get(integration.id) as IntegrationConfig;
+        const plan =
+          phase === 'access'
+            ? planAccess(config, request.type)
+            : planDeletion(config, integration.access, (request.selection ?? []).includes(integration.id));
+        if (!plan.run) {
+          setPhaseStatus(integration, phase, { kind: 'complete', outcome: plan.outcome });
+          continue;
+        }
+        setPhaseStatus(integration, phase, { kind: 'not_started' });
+        runs.push(runIntegration(integration, phase));
+      }
+      await wf.condition(() => isPhaseSettled(request, phase, stage));
+      // Direct contacts past a deadline configured to skip were still open for a late answer.
+      const stillOpen = request.integrations.filter((i) => running.has(i.id) && !isComplete(phaseStatus(i, phase)!));
+      await Promise.all(stillOpen.map((i) => tellIntegration(i.id, phase, { command: 'close_phase' })));
+      await Promise.all(runs);
+    }
+  }
+
+  await runPhase('access');
+
+  markAwaitingSelection(request);
+  publishState();
+  if (input.autoProcess) request.selection = automaticSelection(request);
+  else await wf.condition(() => request.selection !== null);
+
+  if (request.type === 'deletion') {
+    request.step = 'deleting';
+    publishState();
+    await runPhase('deletion');
+  }
+
+  request.step = 'closed';
+  request.closedAt = nowIso();
+  publishState();
+  await wf.condition(wf.allHandlersFinished);
+  return request;
+}
+

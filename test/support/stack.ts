@@ -1,0 +1,146 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Runtime, DefaultLogger, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createApp } from '../../src/api/app';
+import { loadEnvironment, type Environment } from '../../src/config/environment';
+import { validateLetheConfig } from '../../src/config/integrations-file';
+import type { LetheConfig } from '../../src/domain';
+import { FileBlobStore } from '../../src/infra/blob-store';
+import { createLogger } from '../../src/infra/logger';
+import { createSandboxCrm, type SandboxCrm } from '../../src/sandbox/crm';
+import { SEARCH_ATTRIBUTES } from '../../src/workflows/definitions';
+import { createLetheWorker } from '../../src/worker/create-worker';
+import { temporalCliPath } from '../../scripts/temporal-binaries';
+import { TestSmtpServer } from './smtp';
+import { testIntegrations } from './integrations';
+
+export const API_KEY = 'test-key';
+export const CRM_TOKEN = 'test-crm-token';
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+/** The workflow code, bundled once per test run and shared by every worker the tests start. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: require.resolve('../../src/workflows'),
+    logger: new DefaultLogger('WARN'),
+  });
+  return bundle;
+}
+
+async function listen(server: http.Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function close(server: http.Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+/**
+ * The whole product on real things: a Temporal dev server, a worker, the HTTP API, a real SMTP
+ * server and the sandbox CRM, each on 127.0.0.1.
+ */
+export class Stack {
+  temporal!: TestWorkflowEnvironment;
+  environment!: Environment;
+  config!: LetheConfig;
+  crm!: SandboxCrm;
+  crmUrl!: string;
+  apiUrl!: string;
+  smtp = new TestSmtpServer();
+  private worker?: { worker: Worker; running: Promise<void> };
+  private servers: http.Server[] = [];
+  private dataDir = mkdtempSync(path.join(os.tmpdir(), 'lethe-test-'));
+  // Product logs are kept for the failure output only when asked for: LOG_LEVEL=info make test.
+  readonly log = createLogger('test', process.env.LOG_LEVEL ?? 'warn');
+
+  async start(): Promise<void> {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    process.env.SANDBOX_CRM_TOKEN = CRM_TOKEN;
+    process.env.WRONG_CRM_TOKEN = 'not-the-token';
+    const [temporal] = await Promise.all([
+      TestWorkflowEnvironment.createLocal({
+        server: { executable: { type: 'existing-path', path: temporalCliPath() }, searchAttributes: SEARCH_ATTRIBUTES },
+      }),
+      this.smtp.start(),
+      workflowBundle(),
+    ]);
+    this.temporal = temporal;
+
+    this.crm = createSandboxCrm({ token: CRM_TOKEN });
+    const crmServer = http.createServer(this.crm.app);
+    this.crmUrl = await listen(crmServer);
+    const apiServer = http.createServer();
+    this.apiUrl = await listen(apiServer);
+    this.servers.push(crmServer, apiServer);
+
+    this.environment = loadEnvironment({
+      LETHE_API_KEYS: API_KEY,
+      LETHE_DATA_DIR: this.dataDir,
+      LETHE_PUBLIC_URL: this.apiUrl,
+      SMTP_URL: `smtp://127.0.0.1:${this.smtp.port}`,
+      LETHE_TOKEN_SECRET: 'test-secret-test-secret-test-secret-0123',
+    });
+    this.config = validateLetheConfig(testIntegrations(this.crmUrl));
+    apiServer.on(
+      'request',
+      createApp({
+        client: this.temporal.client,
+        config: this.config,
+        apiKeys: this.environment.apiKeys,
+        tokenSecret: this.environment.tokenSecret,
+        blobs: new FileBlobStore(path.join(this.dataDir, 'blobs')),
+        log: this.log,
+      }),
+    );
+    await this.startWorker();
+  }
+
+  async startWorker(): Promise<void> {
+    const worker = await createLetheWorker({
+      connection: this.temporal.nativeConnection,
+      environment: this.environment,
+      log: this.log,
+      workflowBundle: await workflowBundle(),
+    });
+    this.worker = { worker, running: worker.run() };
+  }
+
+  async stopWorker(): Promise<void> {
+    if (!this.worker) return;
+    this.worker.worker.shutdown();
+    await this.worker.running;
+    this.worker = undefined;
+  }
+
+  async stop(): Promise<void> {
+    await this.stopWorker();
+    await Promise.all(this.servers.map(close));
+    await this.smtp.stop();
+    await this.temporal?.teardown();
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+let stack: Promise<Stack> | undefined;
+
+/** Started by the first suite that needs it, torn down once after the last (see hooks.ts). */
+export function getStack(): Promise<Stack> {
+  stack ??= (async () => {
+    const s = new Stack();
+    await s.start();
+    return s;
+  })();
+  return stack;
+}
+
+export async function stopStack(): Promise<void> {
+  if (stack) await (await stack).stop();
+  stack = undefined;
+}
