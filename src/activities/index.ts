@@ -20,7 +20,12 @@ export interface ActivityDependencies {
   mailer: Mailer;
   secrets: SecretSource;
   /** Builds the owner's signed link for one phase of one integration of one request. */
-  ownerLink(claims: { requestId: string; integrationId: string; phase: OwnerRequestInput['phase']; deadline: string }): string;
+  ownerLink(claims: {
+    requestId: string;
+    integrationId: string;
+    phase: OwnerRequestInput['phase'];
+    deadline: string;
+  }): string;
   log: Logger;
 }
 

@@ -3,7 +3,10 @@ import type { Mail } from '../infra/mailer';
 import type { OwnerRequestInput } from './contracts';
 
 const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+  text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
+  );
 
 function identifierLines(subject: Subject): string[] {
   const lines = SUBJECT_IDENTIFIERS.filter((key) => subject[key]).map((key) => `${key}: ${subject[key]}`);

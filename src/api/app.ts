@@ -31,7 +31,10 @@ export function createApp(deps: ApiDependencies): express.Express {
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
 
   app.use('/v1', requireApiKey(deps.apiKeys), express.json({ limit: '64kb' }), requestsRouter(requests));
-  app.use(express.json({ limit: BODY_LIMIT }), ownerRouter({ requests, blobs: deps.blobs, tokenSecret: deps.tokenSecret }));
+  app.use(
+    express.json({ limit: BODY_LIMIT }),
+    ownerRouter({ requests, blobs: deps.blobs, tokenSecret: deps.tokenSecret }),
+  );
 
   app.use((req) => {
     throw new ApiError('ROUTE_NOT_FOUND', `no route ${req.method} ${req.path}`);

@@ -45,15 +45,27 @@ export class ApiError extends Error {
   }
 }
 
+function valueAt(input: unknown, path: PropertyKey[]): unknown {
+  return path.reduce<unknown>(
+    (node, key) =>
+      node !== null && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined,
+    input,
+  );
+}
+
 /** zod's complaints, as the contract's MISSING_PARAMETER or MALFORMED_PARAMETER, naming the field. */
-export function fromZodError(error: z.ZodError, where: string): ApiError {
+export function fromZodError(error: z.ZodError, input: unknown, where: string): ApiError {
   const first = error.issues[0];
-  const path = [where, ...(first?.path ?? []).map(String)].filter(Boolean).join('.');
+  const path = first?.path ?? [];
   const missing =
     first !== undefined &&
-    ((first.code === 'invalid_type' && /received undefined/.test(first.message)) ||
-      (first.code === 'custom' && first.params?.missing === true));
-  return new ApiError(missing ? 'MISSING_PARAMETER' : 'MALFORMED_PARAMETER', `${path || where}: ${first?.message ?? 'invalid'}`);
+    ((first.code === 'custom' && first.params?.missing === true) ||
+      (first.code !== 'custom' && valueAt(input, path) === undefined));
+  const field = [where, ...path.map(String)].filter(Boolean).join('.');
+  return new ApiError(
+    missing ? 'MISSING_PARAMETER' : 'MALFORMED_PARAMETER',
+    `${field}: ${first?.message ?? 'invalid'}`,
+  );
 }
 
 const REFUSALS: Record<string, ApiErrorName> = {
@@ -72,7 +84,8 @@ export function fromTemporalError(error: unknown): ApiError | undefined {
     const name = REFUSALS[error.cause.type ?? ''];
     if (name) return new ApiError(name, error.cause.message);
   }
-  if (error instanceof WorkflowNotFoundError) return new ApiError('REQUEST_NOT_FOUND', 'no request with this id');
+  if (error instanceof WorkflowNotFoundError)
+    return new ApiError('REQUEST_NOT_FOUND', 'no request with this id');
   if (error instanceof WorkflowExecutionAlreadyStartedError) {
     return new ApiError('INVALID_STATE', 'a request with this id exists already');
   }

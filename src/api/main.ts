@@ -22,7 +22,10 @@ async function main() {
     log,
   });
   const server = app.listen(environment.port, environment.host, () =>
-    log.info({ url: `http://${environment.host}:${environment.port}`, integrations: config.integrations.length }, 'API listening'),
+    log.info(
+      { url: `http://${environment.host}:${environment.port}`, integrations: config.integrations.length },
+      'API listening',
+    ),
   );
   const stop = () => server.close(() => void connection.close().then(() => process.exit(0)));
   process.on('SIGINT', stop);

@@ -68,7 +68,9 @@ export class RequestService {
   ): Promise<{ request: RequestView; replayed: boolean }> {
     const integrations = this.integrationsFor(body.integrations);
     const input: PrivacyRequestInput = {
-      id: client.idempotencyKey ? idempotentRequestId(client.fingerprint, client.idempotencyKey) : randomRequestId(),
+      id: client.idempotencyKey
+        ? idempotentRequestId(client.fingerprint, client.idempotencyKey)
+        : randomRequestId(),
       type: body.type,
       regulation: body.regulation,
       requestDate: new Date().toISOString(),
@@ -125,7 +127,10 @@ export class RequestService {
       pageSize: filter.limit,
       nextPageToken: filter.page_token ? Buffer.from(filter.page_token, 'base64url') : undefined,
     });
-    const keyword = (fields: Record<string, { data?: Uint8Array | null }> | null | undefined, name: string) => {
+    const keyword = (
+      fields: Record<string, { data?: Uint8Array | null }> | null | undefined,
+      name: string,
+    ) => {
       const data = fields?.[name]?.data;
       return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as string) : null;
     };
@@ -151,13 +156,23 @@ export class RequestService {
     return this.update(id, (handle) => handle.executeUpdate(selectionUpdate, { args: [{ integrations }] }));
   }
 
-  async act(id: string, integrationId: string, action: IntegrationAction, actor: string): Promise<RequestView> {
+  async act(
+    id: string,
+    integrationId: string,
+    action: IntegrationAction,
+    actor: string,
+  ): Promise<RequestView> {
     return this.update(id, (handle) =>
       handle.executeUpdate(integrationActionUpdate, { args: [{ integrationId, action, actor }] }),
     );
   }
 
-  async ownerReply(id: string, integrationId: string, phase: Phase, answer: OwnerAnswer): Promise<RequestView> {
+  async ownerReply(
+    id: string,
+    integrationId: string,
+    phase: Phase,
+    answer: OwnerAnswer,
+  ): Promise<RequestView> {
     return this.update(id, (handle) =>
       handle.executeUpdate(ownerReplyUpdate, { args: [{ integrationId, phase, answer }] }),
     );
@@ -168,7 +183,10 @@ export class RequestService {
   }
 
   /** Updates reach only running workflows: a closed request is an invalid state, not a missing one. */
-  private async update(id: string, send: (handle: WorkflowHandle) => Promise<RequestSnapshot>): Promise<RequestView> {
+  private async update(
+    id: string,
+    send: (handle: WorkflowHandle) => Promise<RequestSnapshot>,
+  ): Promise<RequestView> {
     const handle = this.handle(id);
     const description = await handle.describe();
     if (description.status.name !== 'RUNNING') throw new ApiError('INVALID_STATE', 'the request is closed');
@@ -179,7 +197,10 @@ export class RequestService {
     if (!ids) return this.config.integrations;
     const unknown = ids.filter((id) => !this.config.integrations.some((i) => i.id === id));
     if (unknown.length > 0) {
-      throw new ApiError('MALFORMED_PARAMETER', `integrations: unknown integration ids: ${unknown.join(', ')}`);
+      throw new ApiError(
+        'MALFORMED_PARAMETER',
+        `integrations: unknown integration ids: ${unknown.join(', ')}`,
+      );
     }
     return this.config.integrations.filter((i) => ids.includes(i.id));
   }

@@ -61,7 +61,9 @@ export const listQuerySchema = z
   })
   .strict();
 
-export const selectionSchema = z.object({ integrations: z.array(z.string().min(1).max(63)).max(500) }).strict();
+export const selectionSchema = z
+  .object({ integrations: z.array(z.string().min(1).max(63)).max(500) })
+  .strict();
 
 export const actionSchema = z.enum(INTEGRATION_ACTIONS);
 export const actionBodySchema = z.object({ actor: z.string().trim().min(1).max(200).optional() }).strict();
@@ -94,6 +96,6 @@ export type OwnerAnswerBody = z.infer<typeof ownerAnswerSchema>;
 /** Parses input at the edge; a failure is the contract's 400 naming the field. */
 export function validate<S extends z.ZodType>(schema: S, value: unknown, where: string): z.infer<S> {
   const result = schema.safeParse(value);
-  if (!result.success) throw fromZodError(result.error, where);
+  if (!result.success) throw fromZodError(result.error, value, where);
   return result.data;
 }

@@ -22,6 +22,7 @@ export function validateLetheConfig(raw: unknown, source = 'configuration'): Let
     throw new Error(`${source}: ${(error as Error).message}`);
   }
   const problems = config.integrations.flatMap((i) => (i.type === 'api' ? checkConnectorOptions(i) : []));
-  if (problems.length > 0) throw new Error(`${source}: Invalid integrations configuration:\n  ${problems.join('\n  ')}`);
+  if (problems.length > 0)
+    throw new Error(`${source}: Invalid integrations configuration:\n  ${problems.join('\n  ')}`);
   return config;
 }

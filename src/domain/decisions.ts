@@ -12,10 +12,18 @@ import {
 } from './privacy-request';
 import type { Phase } from './request';
 
-export type Refusal = { accepted: false; reason: 'not_found' | 'invalid_state' | 'malformed'; message: string };
+export type Refusal = {
+  accepted: false;
+  reason: 'not_found' | 'invalid_state' | 'malformed';
+  message: string;
+};
 export type Decision<T> = ({ accepted: true } & T) | Refusal;
 
-const refuse = (reason: Refusal['reason'], message: string): Refusal => ({ accepted: false, reason, message });
+const refuse = (reason: Refusal['reason'], message: string): Refusal => ({
+  accepted: false,
+  reason,
+  message,
+});
 
 function findIntegration(snapshot: RequestSnapshot, integrationId: string): IntegrationSnapshot | undefined {
   return snapshot.integrations.find((i) => i.id === integrationId);
@@ -41,7 +49,8 @@ export function decideIntegrationAction(
   const invalid = (why: string) => refuse('invalid_state', `cannot ${action} "${integrationId}": ${why}`);
   switch (action) {
     case 'start':
-      if (status.kind === 'pending' && status.reason === 'manual_start') return { accepted: true, phase, forward: true };
+      if (status.kind === 'pending' && status.reason === 'manual_start')
+        return { accepted: true, phase, forward: true };
       return invalid('only a Pending integration can be started');
     case 'stop':
       if (status.kind === 'complete') return invalid('it is already complete');
@@ -113,6 +122,7 @@ export function decideSelection(snapshot: RequestSnapshot, integrationIds: strin
   }
   const unknown = integrationIds.filter((id) => !findIntegration(snapshot, id));
   if (unknown.length > 0) return refuse('malformed', `unknown integrations: ${unknown.join(', ')}`);
-  if (new Set(integrationIds).size !== integrationIds.length) return refuse('malformed', 'integrations are repeated');
+  if (new Set(integrationIds).size !== integrationIds.length)
+    return refuse('malformed', 'integrations are repeated');
   return { accepted: true };
 }

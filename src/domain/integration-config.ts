@@ -92,7 +92,9 @@ export function describeConfigIssues(error: z.ZodError): string[] {
 export function parseLetheConfig(raw: unknown): LetheConfig {
   const result = letheConfigSchema.safeParse(raw);
   if (!result.success) {
-    throw new Error(`Invalid integrations configuration:\n  ${describeConfigIssues(result.error).join('\n  ')}`);
+    throw new Error(
+      `Invalid integrations configuration:\n  ${describeConfigIssues(result.error).join('\n  ')}`,
+    );
   }
   return result.data;
 }

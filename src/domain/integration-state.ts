@@ -107,7 +107,8 @@ export function describePhase(status: PhaseStatus, phase: Phase, now: Date): Pha
     case 'awaiting_owner': {
       const deadline = new Date(status.deadline);
       const overdue = status.overdue || now.getTime() >= deadline.getTime();
-      if (overdue && status.onNoResponse === 'skip') return { state: 'Processing', detail: noResponseLabel(phase) };
+      if (overdue && status.onNoResponse === 'skip')
+        return { state: 'Processing', detail: noResponseLabel(phase) };
       return { state: 'Processing', detail: dueLabel(deadline, now) };
     }
     case 'error':
@@ -127,7 +128,10 @@ export function isComplete(status: PhaseStatus): status is { kind: 'complete'; o
  * the request up.
  */
 export function isSettled(status: PhaseStatus): boolean {
-  return isComplete(status) || (status.kind === 'awaiting_owner' && status.overdue && status.onNoResponse === 'skip');
+  return (
+    isComplete(status) ||
+    (status.kind === 'awaiting_owner' && status.overdue && status.onNoResponse === 'skip')
+  );
 }
 
 /** A direct contact past its deadline, configured to pause: the request waits for a person. */

@@ -112,7 +112,10 @@ export type PhasePlan = { run: true } | { run: false; outcome: PhaseOutcome };
 export function planAccess(config: IntegrationConfig, type: RequestType): PhasePlan {
   if (!config.access) return { run: false, outcome: { kind: 'access_skipped' } };
   if (config.deletion === 'full') {
-    return { run: false, outcome: hasDeletionPhase(type) ? { kind: 'full_deletion' } : { kind: 'access_skipped' } };
+    return {
+      run: false,
+      outcome: hasDeletionPhase(type) ? { kind: 'full_deletion' } : { kind: 'access_skipped' },
+    };
   }
   return { run: true };
 }
@@ -139,7 +142,12 @@ export function setPhaseStatus(integration: IntegrationSnapshot, phase: Phase, s
  * A report from an integration's workflow. Once a phase is complete it stays so: a late report
  * (a child that had not yet seen the operator's stop) must not reopen it.
  */
-export function applyPhaseReport(snapshot: RequestSnapshot, integrationId: string, phase: Phase, status: PhaseStatus) {
+export function applyPhaseReport(
+  snapshot: RequestSnapshot,
+  integrationId: string,
+  phase: Phase,
+  status: PhaseStatus,
+) {
   const integration = snapshot.integrations.find((i) => i.id === integrationId);
   if (!integration) return;
   const current = phaseStatus(integration, phase);

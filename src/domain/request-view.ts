@@ -87,7 +87,11 @@ function pausedReason(snapshot: RequestSnapshot): string | null {
   return `No response from ${names} by the deadline: the owner can still answer, or an operator can skip or stop it`;
 }
 
-export function presentRequest(snapshot: RequestSnapshot, now: Date, dataUrl: string | null = null): RequestView {
+export function presentRequest(
+  snapshot: RequestSnapshot,
+  now: Date,
+  dataUrl: string | null = null,
+): RequestView {
   const closed = snapshot.step === 'closed';
   return {
     id: snapshot.id,

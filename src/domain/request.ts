@@ -33,11 +33,7 @@ export function hasDeletionPhase(type: RequestType): boolean {
 export type RequestStep = 'accessing' | 'awaiting_selection' | 'deleting' | 'closed';
 
 export type RequestState =
-  | 'Accessing data'
-  | 'Data accessed'
-  | 'Data ready for deletion'
-  | 'Deleting data'
-  | 'Data deleted';
+  'Accessing data' | 'Data accessed' | 'Data ready for deletion' | 'Deleting data' | 'Data deleted';
 
 export const REQUEST_STATES: readonly RequestState[] = [
   'Accessing data',

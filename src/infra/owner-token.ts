@@ -11,8 +11,7 @@ export interface OwnerTokenClaims {
 }
 
 export type OwnerTokenCheck =
-  | { valid: true; claims: OwnerTokenClaims }
-  | { valid: false; reason: 'malformed' | 'forged' | 'expired' };
+  { valid: true; claims: OwnerTokenClaims } | { valid: false; reason: 'malformed' | 'forged' | 'expired' };
 
 const encode = (value: Buffer | string) => Buffer.from(value).toString('base64url');
 
@@ -36,11 +35,13 @@ export function signOwnerToken(claims: OwnerTokenClaims, secret: string): string
 
 export function verifyOwnerToken(token: string, secret: string, now: Date): OwnerTokenCheck {
   const parts = token.split('.');
-  if (parts.length !== 2 || !parts[0] || !parts[1] || token.length > 1024) return { valid: false, reason: 'malformed' };
+  if (parts.length !== 2 || !parts[0] || !parts[1] || token.length > 1024)
+    return { valid: false, reason: 'malformed' };
   const [body, mac] = parts as [string, string];
   const expected = signature(body, secret);
   const given = Buffer.from(mac, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { valid: false, reason: 'forged' };
+  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    return { valid: false, reason: 'forged' };
   let raw: { r?: unknown; i?: unknown; p?: unknown; e?: unknown };
   try {
     raw = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
@@ -48,7 +49,12 @@ export function verifyOwnerToken(token: string, secret: string, now: Date): Owne
     return { valid: false, reason: 'malformed' };
   }
   const { r, i, p, e } = raw;
-  if (typeof r !== 'string' || typeof i !== 'string' || typeof e !== 'number' || !PHASES.includes(p as Phase)) {
+  if (
+    typeof r !== 'string' ||
+    typeof i !== 'string' ||
+    typeof e !== 'number' ||
+    !PHASES.includes(p as Phase)
+  ) {
     return { valid: false, reason: 'malformed' };
   }
   if (e * 1000 <= now.getTime()) return { valid: false, reason: 'expired' };

@@ -37,7 +37,13 @@ export interface SandboxCrm {
 }
 
 export const SANDBOX_CRM_SEED: Omit<CrmContact, 'id'>[] = [
-  { email: 'jane.doe@example.com', phone: '+15550100', kind: 'contact', first_name: 'Jane', last_name: 'Doe' },
+  {
+    email: 'jane.doe@example.com',
+    phone: '+15550100',
+    kind: 'contact',
+    first_name: 'Jane',
+    last_name: 'Doe',
+  },
   { email: 'jane.doe@example.com', kind: 'support_ticket', subject: 'Password reset' },
   { email: 'jane.doe@example.com', kind: 'newsletter', list: 'monthly' },
   { email: 'sam.smith@example.com', kind: 'contact', first_name: 'Sam', last_name: 'Smith' },
@@ -58,7 +64,10 @@ export function createSandboxCrm(options: { token: string; seed?: Omit<CrmContac
   app.use(express.json());
 
   // Sandbox controls, unauthenticated: this service only ever listens on loopback.
-  app.post('/_sandbox/contacts', (req, res) => void res.status(201).json(add(req.body as Omit<CrmContact, 'id'>)));
+  app.post(
+    '/_sandbox/contacts',
+    (req, res) => void res.status(201).json(add(req.body as Omit<CrmContact, 'id'>)),
+  );
   app.post('/_sandbox/faults', (req, res) => {
     const fault = req.body as InjectedFault;
     faults.push({ ...fault, times: fault.times ?? 1 });
@@ -72,7 +81,14 @@ export function createSandboxCrm(options: { token: string; seed?: Omit<CrmContac
   });
 
   app.use((req, res, next) => {
-    res.on('finish', () => calls.push({ method: req.method, path: req.path, status: res.statusCode, at: new Date().toISOString() }));
+    res.on('finish', () =>
+      calls.push({
+        method: req.method,
+        path: req.path,
+        status: res.statusCode,
+        at: new Date().toISOString(),
+      }),
+    );
     const index = faults.findIndex(
       (f) => f.times > 0 && (!f.method || f.method === req.method) && (!f.path || f.path === req.path),
     );
@@ -95,7 +111,8 @@ export function createSandboxCrm(options: { token: string; seed?: Omit<CrmContac
     const { email, phone } = req.query;
     if (typeof email !== 'string' && typeof phone !== 'string') return undefined;
     return [...contacts.values()].filter(
-      (c) => (typeof email === 'string' && c.email === email) || (typeof phone === 'string' && c.phone === phone),
+      (c) =>
+        (typeof email === 'string' && c.email === email) || (typeof phone === 'string' && c.phone === phone),
     );
   };
   const badQuery = (res: Response) => res.status(400).json({ error: 'email or phone is required' });

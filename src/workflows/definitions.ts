@@ -25,7 +25,9 @@ export interface IntegrationActionInput {
   action: IntegrationAction;
   actor: string;
 }
-export const integrationActionUpdate = defineUpdate<RequestSnapshot, [IntegrationActionInput]>('integrationAction');
+export const integrationActionUpdate = defineUpdate<RequestSnapshot, [IntegrationActionInput]>(
+  'integrationAction',
+);
 
 export interface OwnerReplyInput {
   integrationId: string;
@@ -44,8 +46,7 @@ export const phaseReportSignal = defineSignal<[PhaseReport]>('phaseReport');
 
 /** From a request's workflow to one integration's: what operators and the owner decided. */
 export type IntegrationCommand =
-  | { command: IntegrationAction | 'close_phase' }
-  | { command: 'owner_reply'; answer: OwnerAnswer };
+  { command: IntegrationAction | 'close_phase' } | { command: 'owner_reply'; answer: OwnerAnswer };
 export const integrationCommandSignal = defineSignal<[IntegrationCommand]>('integrationCommand');
 
 /** Update validators refuse with these failure types; the API maps them to HTTP errors. */

@@ -34,7 +34,9 @@ export interface IntegrationWorkflowResult {
 type CommandName = IntegrationCommand['command'];
 
 const complete = (outcome: PhaseOutcome, ref?: string): IntegrationWorkflowResult =>
-  ref === undefined ? { status: { kind: 'complete', outcome } } : { status: { kind: 'complete', outcome }, ref };
+  ref === undefined
+    ? { status: { kind: 'complete', outcome } }
+    : { status: { kind: 'complete', outcome }, ref };
 
 const STOPPED = complete({ kind: 'stopped' });
 
@@ -42,7 +44,9 @@ const STOPPED = complete({ kind: 'stopped' });
  * One integration in one phase of one request: ask the system (API) or its owner (direct contact),
  * wait as long as it takes, and report every change of state to the request's workflow.
  */
-export async function IntegrationWorkflow(input: IntegrationWorkflowInput): Promise<IntegrationWorkflowResult> {
+export async function IntegrationWorkflow(
+  input: IntegrationWorkflowInput,
+): Promise<IntegrationWorkflowResult> {
   const inbox: IntegrationCommand[] = [];
   wf.setHandler(integrationCommandSignal, (command) => void inbox.push(command));
 
@@ -59,7 +63,11 @@ export async function IntegrationWorkflow(input: IntegrationWorkflowInput): Prom
 
   const requestHandle = wf.getExternalWorkflowHandle(input.requestId);
   const report = (status: PhaseStatus) =>
-    requestHandle.signal(phaseReportSignal, { integrationId: input.integration.id, phase: input.phase, status });
+    requestHandle.signal(phaseReportSignal, {
+      integrationId: input.integration.id,
+      phase: input.phase,
+      status,
+    });
 
   if (input.integration.start === 'manual') {
     await report({ kind: 'pending', reason: 'manual_start' });
@@ -123,9 +131,16 @@ async function runApiIntegration(
       const found: FindRecordsResult = await activities.findRecords({ requestId, integration, subject });
       return complete({ kind: 'records_found', count: found.count }, found.ref);
     }
-    const deleted = await activities.deleteRecords({ requestId, integration, subject, accessRef: input.accessRef });
+    const deleted = await activities.deleteRecords({
+      requestId,
+      integration,
+      subject,
+      accessRef: input.accessRef,
+    });
     return complete(
-      integration.deletion === 'full' ? { kind: 'deletion_done' } : { kind: 'records_deleted', count: deleted.count },
+      integration.deletion === 'full'
+        ? { kind: 'deletion_done' }
+        : { kind: 'records_deleted', count: deleted.count },
     );
   };
 

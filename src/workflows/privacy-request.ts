@@ -1,5 +1,10 @@
 import * as wf from '@temporalio/workflow';
-import { decideIntegrationAction, decideOwnerReply, decideSelection, type Decision } from '../domain/decisions';
+import {
+  decideIntegrationAction,
+  decideOwnerReply,
+  decideSelection,
+  type Decision,
+} from '../domain/decisions';
 import type { IntegrationConfig } from '../domain/integration-config';
 import { isComplete } from '../domain/integration-state';
 import {
@@ -34,7 +39,8 @@ import {
 import { IntegrationWorkflow } from './integration';
 
 function accepted<T>(decision: Decision<T>): asserts decision is { accepted: true } & T {
-  if (!decision.accepted) throw wf.ApplicationFailure.nonRetryable(decision.message, REFUSAL_TYPES[decision.reason]);
+  if (!decision.accepted)
+    throw wf.ApplicationFailure.nonRetryable(decision.message, REFUSAL_TYPES[decision.reason]);
 }
 
 /**
@@ -75,7 +81,8 @@ export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promis
       accepted(decision);
       const integration = request.integrations.find((i) => i.id === integrationId) as IntegrationSnapshot;
       integration.history.push({ at: nowIso(), actor, action, phase: decision.phase });
-      if (action === 'stop') setPhaseStatus(integration, decision.phase, { kind: 'complete', outcome: { kind: 'stopped' } });
+      if (action === 'stop')
+        setPhaseStatus(integration, decision.phase, { kind: 'complete', outcome: { kind: 'stopped' } });
       if (decision.forward) await tellIntegration(integrationId, decision.phase, { command: action });
       else if (action === 'retry') relaunch.add(integrationId);
       return request;
@@ -95,7 +102,10 @@ export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promis
       await tellIntegration(integrationId, phase, { command: 'owner_reply', answer });
       return request;
     },
-    { validator: ({ integrationId, phase, answer }) => accepted(decideOwnerReply(request, integrationId, phase, answer)) },
+    {
+      validator: ({ integrationId, phase, answer }) =>
+        accepted(decideOwnerReply(request, integrationId, phase, answer)),
+    },
   );
 
   wf.setHandler(
@@ -137,7 +147,9 @@ export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promis
         // operator retry (a new run) or stop it, like any other error.
         running.delete(integration.id);
         setPhaseStatus(integration, phase, { kind: 'error', message: 'Lethe error', at: nowIso() });
-        await wf.condition(() => relaunch.has(integration.id) || isComplete(phaseStatus(integration, phase)!));
+        await wf.condition(
+          () => relaunch.has(integration.id) || isComplete(phaseStatus(integration, phase)!),
+        );
         if (!relaunch.delete(integration.id)) return;
         running.add(integration.id);
       }
@@ -164,7 +176,9 @@ export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promis
       }
       await wf.condition(() => isPhaseSettled(request, phase, stage));
       // Direct contacts past a deadline configured to skip were still open for a late answer.
-      const stillOpen = request.integrations.filter((i) => running.has(i.id) && !isComplete(phaseStatus(i, phase)!));
+      const stillOpen = request.integrations.filter(
+        (i) => running.has(i.id) && !isComplete(phaseStatus(i, phase)!),
+      );
       await Promise.all(stillOpen.map((i) => tellIntegration(i.id, phase, { command: 'close_phase' })));
       await Promise.all(runs);
     }
@@ -189,4 +203,3 @@ export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promis
   await wf.condition(wf.allHandlersFinished);
   return request;
 }
-

@@ -28,7 +28,10 @@ describe('a privacy request from POST to closed', function () {
   async function ownerMail(to: string, phase: 'access' | 'deletion', requestId: string) {
     const word = phase === 'access' ? 'Data access' : 'Data deletion';
     return eventually(
-      async () => stack.smtp.inbox.find((m) => m.to.includes(to) && m.subject.includes(word) && m.subject.includes(requestId)),
+      async () =>
+        stack.smtp.inbox.find(
+          (m) => m.to.includes(to) && m.subject.includes(word) && m.subject.includes(requestId),
+        ),
       (mail) => mail !== undefined,
       { what: `the ${phase} email to ${to}` },
     );
@@ -38,7 +41,11 @@ describe('a privacy request from POST to closed', function () {
     const email = `access-${Date.now()}@example.com`;
     await seedContacts(email, 3);
 
-    const created = await lethe.create({ type: 'access', subject: { email }, integrations: ['crm', 'warehouse'] });
+    const created = await lethe.create({
+      type: 'access',
+      subject: { email },
+      integrations: ['crm', 'warehouse'],
+    });
     assert.match(created.id, /^req_[a-z0-9]{26}$/);
     assert.equal(created.state, 'Accessing data');
     assert.equal(created.status, 'pending');
@@ -52,7 +59,10 @@ describe('a privacy request from POST to closed', function () {
     assert.deepEqual(phaseOf(created, 'warehouse', 'access'), { state: 'Not Started', detail: null });
     assert.equal(phaseOf(created, 'crm', 'deletion'), null);
 
-    await lethe.untilIntegration(created.id, 'crm', 'access', { state: 'Complete', detail: '3 records found' });
+    await lethe.untilIntegration(created.id, 'crm', 'access', {
+      state: 'Complete',
+      detail: '3 records found',
+    });
     let request = await lethe.untilIntegration(created.id, 'warehouse', 'access', {
       state: 'Processing',
       detail: 'Due in 14 days',
@@ -62,13 +72,19 @@ describe('a privacy request from POST to closed', function () {
 
     const mail = await ownerMail('dana.owner@example.com', 'access', created.id);
     assert.ok(mail, 'the owner got an email');
-    assert.match(mail.text, new RegExp(email.replace('.', '\\.')), 'the email names the subject to search for');
+    assert.match(
+      mail.text,
+      new RegExp(email.replace('.', '\\.')),
+      'the email names the subject to search for',
+    );
     const reply = await fetch(ownerLinkIn(mail.text), {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({
         answer: 'files',
-        files: [{ name: 'warehouse-export.csv', content_base64: Buffer.from('id,email\n1,x\n').toString('base64') }],
+        files: [
+          { name: 'warehouse-export.csv', content_base64: Buffer.from('id,email\n1,x\n').toString('base64') },
+        ],
       }),
     });
     assert.equal(reply.status, 200);
@@ -77,9 +93,14 @@ describe('a privacy request from POST to closed', function () {
     assert.equal(request.closed, false, 'waits for the selection');
     assert.equal(request.status, 'pending');
     assert.deepEqual(phaseOf(request, 'crm', 'access'), { state: 'Complete', detail: '3 records found' });
-    assert.deepEqual(phaseOf(request, 'warehouse', 'access'), { state: 'Complete', detail: '1 file uploaded' });
+    assert.deepEqual(phaseOf(request, 'warehouse', 'access'), {
+      state: 'Complete',
+      detail: '1 file uploaded',
+    });
 
-    const selected = await lethe.post(`/v1/requests/${created.id}/selection`, { integrations: ['crm', 'warehouse'] });
+    const selected = await lethe.post(`/v1/requests/${created.id}/selection`, {
+      integrations: ['crm', 'warehouse'],
+    });
     assert.equal(selected.status, 200, JSON.stringify(selected.body));
 
     request = await lethe.until(created.id, (r) => r.closed, 'the request to close');
@@ -107,8 +128,14 @@ describe('a privacy request from POST to closed', function () {
     assert.deepEqual(phaseOf(created, 'crm', 'deletion'), { state: 'Not Started', detail: null });
     assert.deepEqual(phaseOf(created, 'warehouse', 'deletion'), { state: 'Not Started', detail: null });
 
-    await lethe.untilIntegration(created.id, 'crm', 'access', { state: 'Complete', detail: '2 records found' });
-    await lethe.untilIntegration(created.id, 'warehouse', 'access', { state: 'Processing', detail: 'Due in 14 days' });
+    await lethe.untilIntegration(created.id, 'crm', 'access', {
+      state: 'Complete',
+      detail: '2 records found',
+    });
+    await lethe.untilIntegration(created.id, 'warehouse', 'access', {
+      state: 'Processing',
+      detail: 'Due in 14 days',
+    });
     const accessMail = await ownerMail('dana.owner@example.com', 'access', created.id);
     const noData = await fetch(ownerLinkIn(accessMail!.text), {
       method: 'POST',
@@ -117,18 +144,38 @@ describe('a privacy request from POST to closed', function () {
     });
     assert.equal(noData.status, 200);
 
-    let request = await lethe.until(created.id, (r) => r.state === 'Data ready for deletion', 'Data ready for deletion');
-    assert.deepEqual(phaseOf(request, 'warehouse', 'access'), { state: 'Complete', detail: 'No files uploaded' });
+    let request = await lethe.until(
+      created.id,
+      (r) => r.state === 'Data ready for deletion',
+      'Data ready for deletion',
+    );
+    assert.deepEqual(phaseOf(request, 'warehouse', 'access'), {
+      state: 'Complete',
+      detail: 'No files uploaded',
+    });
     assert.deepEqual(phaseOf(request, 'crm', 'deletion'), { state: 'Pending', detail: null });
     assert.deepEqual(phaseOf(request, 'warehouse', 'deletion'), { state: 'Pending', detail: null });
-    assert.equal(stack.crm.calls.filter((c) => c.method === 'DELETE').length, 0, 'nothing deleted before the selection');
+    assert.equal(
+      stack.crm.calls.filter((c) => c.method === 'DELETE').length,
+      0,
+      'nothing deleted before the selection',
+    );
 
-    const selected = await lethe.post(`/v1/requests/${created.id}/selection`, { integrations: ['crm', 'warehouse'] });
+    const selected = await lethe.post(`/v1/requests/${created.id}/selection`, {
+      integrations: ['crm', 'warehouse'],
+    });
     assert.equal(selected.status, 200, JSON.stringify(selected.body));
     assert.equal(selected.body.state, 'Deleting data');
 
-    request = await lethe.untilIntegration(created.id, 'crm', 'deletion', { state: 'Complete', detail: '2 records deleted' });
-    assert.equal([...stack.crm.contacts.values()].filter((c) => c.email === email).length, 0, 'the CRM no longer holds them');
+    request = await lethe.untilIntegration(created.id, 'crm', 'deletion', {
+      state: 'Complete',
+      detail: '2 records deleted',
+    });
+    assert.equal(
+      [...stack.crm.contacts.values()].filter((c) => c.email === email).length,
+      0,
+      'the CRM no longer holds them',
+    );
     request = await lethe.untilIntegration(created.id, 'warehouse', 'deletion', {
       state: 'Processing',
       detail: 'Due in 14 days',
@@ -147,6 +194,9 @@ describe('a privacy request from POST to closed', function () {
     assert.equal(request.state, 'Data deleted');
     assert.equal(request.status, 'done');
     assert.deepEqual(phaseOf(request, 'crm', 'deletion'), { state: 'Complete', detail: '2 records deleted' });
-    assert.deepEqual(phaseOf(request, 'warehouse', 'deletion'), { state: 'Complete', detail: 'Deletion done' });
+    assert.deepEqual(phaseOf(request, 'warehouse', 'deletion'), {
+      state: 'Complete',
+      detail: 'Deletion done',
+    });
   });
 });

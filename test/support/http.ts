@@ -43,7 +43,9 @@ export async function eventually<T>(
     last = await probe();
     if (accept(last)) return last;
     if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${options.what ?? 'a condition'}; last value: ${JSON.stringify(last, null, 2)}`);
+      throw new Error(
+        `timed out waiting for ${options.what ?? 'a condition'}; last value: ${JSON.stringify(last, null, 2)}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 100));
   }

@@ -12,7 +12,14 @@ export function testIntegrations(crmUrl: string) {
   return {
     operators: { email: 'privacy-ops@example.com' },
     integrations: [
-      { id: 'crm', name: 'Sandbox CRM', type: 'api', connector: 'http', options: crmOptions('SANDBOX_CRM_TOKEN'), retry: fastRetry },
+      {
+        id: 'crm',
+        name: 'Sandbox CRM',
+        type: 'api',
+        connector: 'http',
+        options: crmOptions('SANDBOX_CRM_TOKEN'),
+        retry: fastRetry,
+      },
       {
         id: 'crm-wrong-key',
         name: 'CRM with a revoked key',

@@ -23,7 +23,12 @@ export class LetheApi {
   }
 
   /** Waits until the request satisfies `accept`, and returns it. */
-  until(id: string, accept: (request: RequestView) => boolean, what: string, timeoutMs = 20_000): Promise<RequestView> {
+  until(
+    id: string,
+    accept: (request: RequestView) => boolean,
+    what: string,
+    timeoutMs = 20_000,
+  ): Promise<RequestView> {
     return eventually(() => this.get(id), accept, { what, timeoutMs });
   }
 

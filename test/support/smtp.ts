@@ -22,8 +22,15 @@ export class TestSmtpServer {
       onData: (stream, _session, callback) => {
         simpleParser(stream)
           .then((parsed) => {
-            const to = [parsed.to ?? []].flat().flatMap((address) => address.value.map((v) => v.address ?? ''));
-            this.inbox.push({ to, subject: parsed.subject ?? '', text: parsed.text ?? '', html: String(parsed.html || '') });
+            const to = [parsed.to ?? []]
+              .flat()
+              .flatMap((address) => address.value.map((v) => v.address ?? ''));
+            this.inbox.push({
+              to,
+              subject: parsed.subject ?? '',
+              text: parsed.text ?? '',
+              html: String(parsed.html || ''),
+            });
             callback();
           })
           .catch(callback);

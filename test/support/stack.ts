@@ -4,7 +4,13 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Runtime, DefaultLogger, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  Runtime,
+  DefaultLogger,
+  type Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import { createApp } from '../../src/api/app';
 import { loadEnvironment, type Environment } from '../../src/config/environment';
 import { validateLetheConfig } from '../../src/config/integrations-file';
@@ -61,12 +67,16 @@ export class Stack {
   readonly log = createLogger('test', process.env.LOG_LEVEL ?? 'warn');
 
   async start(): Promise<void> {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    // Activities fail on purpose in these tests; the worker's own warnings would drown the report.
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
     process.env.SANDBOX_CRM_TOKEN = CRM_TOKEN;
     process.env.WRONG_CRM_TOKEN = 'not-the-token';
     const [temporal] = await Promise.all([
       TestWorkflowEnvironment.createLocal({
-        server: { executable: { type: 'existing-path', path: temporalCliPath() }, searchAttributes: SEARCH_ATTRIBUTES },
+        server: {
+          executable: { type: 'existing-path', path: temporalCliPath() },
+          searchAttributes: SEARCH_ATTRIBUTES,
+        },
       }),
       this.smtp.start(),
       workflowBundle(),

@@ -37,9 +37,17 @@ export const httpConnectorOptions = z
         z.object({ type: z.literal('header'), name: z.string().min(1), value_env: envName }).strict(),
       ])
       .optional(),
-    find: call.extend({ method: call.shape.method.default('GET'), records_path: z.string().default('') }).strict(),
-    delete_record: call.extend({ method: call.shape.method.default('DELETE') }).strict().optional(),
-    delete_subject: call.extend({ method: call.shape.method.default('DELETE') }).strict().optional(),
+    find: call
+      .extend({ method: call.shape.method.default('GET'), records_path: z.string().default('') })
+      .strict(),
+    delete_record: call
+      .extend({ method: call.shape.method.default('DELETE') })
+      .strict()
+      .optional(),
+    delete_subject: call
+      .extend({ method: call.shape.method.default('DELETE') })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -48,9 +56,14 @@ type Call = z.infer<typeof call>;
 
 const PLACEHOLDER = /\{\{\s*(subject|record)\.([A-Za-z0-9_]+)\s*\}\}/g;
 
-function render(template: string, values: { subject: Subject; record?: ConnectorRecord }, encode: boolean): string {
+function render(
+  template: string,
+  values: { subject: Subject; record?: ConnectorRecord },
+  encode: boolean,
+): string {
   return template.replace(PLACEHOLDER, (_, scope: 'subject' | 'record', field: string) => {
-    const source = (scope === 'subject' ? values.subject : values.record) as Record<string, unknown> | undefined;
+    const source = (scope === 'subject' ? values.subject : values.record) as
+      Record<string, unknown> | undefined;
     const value = source?.[field];
     if (typeof value !== 'string' && typeof value !== 'number') {
       throw new ConnectorFailure({ kind: 'unknown' }, `no ${scope}.${field} to fill the template`);
@@ -72,9 +85,15 @@ function recordsAt(data: unknown, jsonPath: string): ConnectorRecord[] {
   const found = jsonPath
     .split('.')
     .filter(Boolean)
-    .reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), data);
+    .reduce<unknown>(
+      (node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined),
+      data,
+    );
   if (!Array.isArray(found)) {
-    throw new ConnectorFailure({ kind: 'unknown' }, `the response has no list of records at "${jsonPath || '(root)'}"`);
+    throw new ConnectorFailure(
+      { kind: 'unknown' },
+      `the response has no list of records at "${jsonPath || '(root)'}"`,
+    );
   }
   return found as ConnectorRecord[];
 }
@@ -105,7 +124,9 @@ class HttpConnector implements Connector {
     return this.http.request({
       method: spec.method as Method,
       url: render(spec.path, values, true),
-      params: spec.query && Object.fromEntries(Object.entries(spec.query).map(([k, v]) => [k, render(v, values, false)])),
+      params:
+        spec.query &&
+        Object.fromEntries(Object.entries(spec.query).map(([k, v]) => [k, render(v, values, false)])),
       data: spec.body === undefined ? undefined : renderBody(spec.body, values),
     });
   }
@@ -117,7 +138,8 @@ class HttpConnector implements Connector {
 
   async deleteRecords(subject: Subject, records: ConnectorRecord[]): Promise<number> {
     const spec = this.options.delete_record;
-    if (!spec) throw new ConnectorFailure({ kind: 'unknown' }, 'this connector has no delete_record call configured');
+    if (!spec)
+      throw new ConnectorFailure({ kind: 'unknown' }, 'this connector has no delete_record call configured');
     let deleted = 0;
     for (const record of records) {
       try {
@@ -133,7 +155,8 @@ class HttpConnector implements Connector {
 
   async deleteSubject(subject: Subject): Promise<void> {
     const spec = this.options.delete_subject;
-    if (!spec) throw new ConnectorFailure({ kind: 'unknown' }, 'this connector has no delete_subject call configured');
+    if (!spec)
+      throw new ConnectorFailure({ kind: 'unknown' }, 'this connector has no delete_subject call configured');
     await this.send(spec, { subject });
   }
 }

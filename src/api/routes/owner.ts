@@ -22,7 +22,10 @@ async function storeFiles(blobs: BlobStore, requestId: string, body: OwnerAnswer
   for (const file of body.files) {
     const content = Buffer.from(file.content_base64, 'base64');
     if (content.length > OWNER_UPLOAD_LIMITS.bytesPerFile) {
-      throw new ApiError('MALFORMED_PARAMETER', `${file.name}: files may be at most ${OWNER_UPLOAD_LIMITS.bytesPerFile} bytes`);
+      throw new ApiError(
+        'MALFORMED_PARAMETER',
+        `${file.name}: files may be at most ${OWNER_UPLOAD_LIMITS.bytesPerFile} bytes`,
+      );
     }
     // Stored under a generated name; the uploader's name is kept only as a label.
     files.push({ ref: await blobs.put(requestId, content, 'bin'), name: file.name, size: content.length });
@@ -30,7 +33,11 @@ async function storeFiles(blobs: BlobStore, requestId: string, body: OwnerAnswer
   return { answer: 'files', files };
 }
 
-export function ownerRouter(deps: { requests: RequestService; blobs: BlobStore; tokenSecret: string }): Router {
+export function ownerRouter(deps: {
+  requests: RequestService;
+  blobs: BlobStore;
+  tokenSecret: string;
+}): Router {
   const { requests, blobs, tokenSecret } = deps;
   const router = Router();
 

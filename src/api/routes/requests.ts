@@ -27,7 +27,10 @@ export function requestsRouter(requests: RequestService): Router {
       throw new ApiError('MALFORMED_PARAMETER', 'Idempotency-Key: 1 to 255 printable ASCII characters');
     }
     const body = validate(createRequestSchema, req.body ?? {}, 'body');
-    const { request, replayed } = await requests.create(body, { fingerprint: res.locals.client, idempotencyKey });
+    const { request, replayed } = await requests.create(body, {
+      fingerprint: res.locals.client,
+      idempotencyKey,
+    });
     if (replayed) res.set('Idempotent-Replayed', 'true');
     res.status(201).location(`/v1/requests/${request.id}`).json(request);
   });

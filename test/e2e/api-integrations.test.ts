@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { call } from '../support/http';
+import { LetheApi, integration, phaseOf } from '../support/lethe';
+import { getStack, type Stack } from '../support/stack';
+
+describe('API integrations against the sandbox CRM', function () {
+  this.timeout(60_000);
+  let stack: Stack;
+  let lethe: LetheApi;
+
+  before(async function () {
+    this.timeout(120_000);
+    stack = await getStack();
+    lethe = new LetheApi(stack);
+  });
+
+  const injectFault = (fault: {
+    status: number;
+    times: number;
+    method?: string;
+    path?: string;
+    retry_after?: string;
+  }) => call(stack.crmUrl, 'POST', '/_sandbox/faults', { body: fault, key: null });
+
+  const callsFor = (since: number, method: string) =>
+    stack.crm.calls.filter((c) => c.method === method && c.path === '/contacts' && Date.parse(c.at) >= since);
+
+  it('a 503 then a 200 recovers: the transient error is retried, the records are found', async () => {
+    const since = Date.now();
+    await injectFault({ status: 503, times: 1, method: 'GET', path: '/contacts' });
+    const created = await lethe.create({
+      type: 'access',
+      auto_process: true,
+      subject: { email: 'jane.doe@example.com' },
+      integrations: ['crm'],
+    });
+    const request = await lethe.until(created.id, (r) => r.closed, 'the request to close');
+    assert.deepEqual(phaseOf(request, 'crm', 'access'), { state: 'Complete', detail: '3 records found' });
+    assert.equal(integration(request, 'crm').error, null);
+    assert.deepEqual(
+      callsFor(since, 'GET').map((c) => c.status),
+      [503, 200],
+      'one failed call, one retry',
+    );
+  });
+
+  it('a 401 is not retried and shows Error / Authorization error; stop completes it and the request goes on', async () => {
+    const since = Date.now();
+    const created = await lethe.create({
+      type: 'access',
+      auto_process: true,
+      subject: { email: 'jane.doe@example.com' },
+      integrations: ['crm-wrong-key', 'crm'],
+    });
+    let request = await lethe.untilIntegration(created.id, 'crm-wrong-key', 'access', {
+      state: 'Error',
+      detail: 'Authorization error',
+    });
+    assert.equal(integration(request, 'crm-wrong-key').error?.message, 'Authorization error');
+    assert.equal(integration(request, 'crm-wrong-key').error?.phase, 'access');
+    assert.equal(request.state, 'Accessing data', 'an error holds the request: nothing is lost');
+    assert.deepEqual(
+      callsFor(since, 'GET')
+        .filter((c) => c.status === 401)
+        .map((c) => c.status),
+      [401],
+      'called once, never retried',
+    );
+
+    // Retrying runs the integration again: the key is still wrong, so it errs again.
+    const retried = await lethe.post(`/v1/requests/${created.id}/integrations/crm-wrong-key/retry`, {
+      actor: 'ops@example.com',
+    });
+    assert.equal(retried.status, 200, JSON.stringify(retried.body));
+    await lethe.until(
+      created.id,
+      () => callsFor(since, 'GET').filter((c) => c.status === 401).length === 2,
+      'the retry to call the CRM again',
+    );
+    request = await lethe.untilIntegration(created.id, 'crm-wrong-key', 'access', {
+      state: 'Error',
+      detail: 'Authorization error',
+    });
+
+    const stopped = await lethe.post(`/v1/requests/${created.id}/integrations/crm-wrong-key/stop`, {
+      actor: 'ops@example.com',
+    });
+    assert.equal(stopped.status, 200, JSON.stringify(stopped.body));
+    request = await lethe.until(created.id, (r) => r.closed, 'the request to close');
+    assert.deepEqual(phaseOf(request, 'crm-wrong-key', 'access'), {
+      state: 'Complete',
+      detail: 'Stopped processing',
+    });
+    assert.deepEqual(phaseOf(request, 'crm', 'access'), { state: 'Complete', detail: '3 records found' });
+    assert.deepEqual(
+      integration(request, 'crm-wrong-key').history.map((h) => [h.action, h.actor, h.phase]),
+      [
+        ['retry', 'ops@example.com', 'access'],
+        ['stop', 'ops@example.com', 'access'],
+      ],
+    );
+  });
+
+  it('refuses actions that do not fit the integration’s state with 409 INVALID_STATE', async () => {
+    const created = await lethe.create({
+      type: 'access',
+      subject: { email: 'nobody@example.com' },
+      integrations: ['crm'],
+    });
+    await lethe.until(created.id, (r) => r.state === 'Data accessed', 'Data accessed');
+    const retry = await lethe.post(`/v1/requests/${created.id}/integrations/crm/retry`);
+    assert.equal(retry.status, 409);
+    assert.equal(retry.body.error.name, 'INVALID_STATE');
+    const unknown = await lethe.post(`/v1/requests/${created.id}/selection`, {
+      integrations: ['crm', 'nope'],
+    });
+    assert.equal(unknown.status, 400);
+    assert.equal(unknown.body.error.name, 'MALFORMED_PARAMETER');
+    const request = await lethe.get(created.id);
+    assert.equal(request.state, 'Data accessed');
+    assert.equal(request.selection, null, 'a refused selection changes nothing');
+
+    const none = await lethe.post(`/v1/requests/${created.id}/selection`, { integrations: [] });
+    assert.equal(none.status, 200);
+    const closed = await lethe.until(created.id, (r) => r.closed, 'the request to close');
+    assert.equal(closed.error, 'user not found');
+    const late = await lethe.post(`/v1/requests/${created.id}/selection`, { integrations: [] });
+    assert.equal(late.status, 409);
+    assert.equal(late.body.error.name, 'INVALID_STATE');
+  });
+});
