@@ -4,7 +4,7 @@ import { DURATION_PATTERN, parseDuration } from './duration';
 const duration = z
   .string()
   .regex(DURATION_PATTERN, 'must be a duration such as 14d, 36h, 90s or 250ms')
-  .refine((text) => parseDuration(text) > 0, 'must be longer than zero');
+  .refine((text) => !DURATION_PATTERN.test(text) || parseDuration(text) > 0, 'must be longer than zero');
 
 /** Retries of transient failures (408, 429, 502, 503, 504, connection refused or reset). */
 export const retrySchema = z

@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { eventually } from '../support/http';
+import { LetheApi, ownerLinkIn, phaseOf } from '../support/lethe';
+import { getStack, type Stack } from '../support/stack';
+
+describe('durability: the worker stops in the middle of a request', function () {
+  this.timeout(90_000);
+  let stack: Stack;
+  let lethe: LetheApi;
+
+  before(async function () {
+    this.timeout(120_000);
+    stack = await getStack();
+    lethe = new LetheApi(stack);
+  });
+
+  afterEach(async function () {
+    // Whatever happened, later suites get a running worker.
+    await stack.stopWorker();
+    await stack.startWorker();
+  });
+
+  it('a new worker finishes the request; nothing is lost and no successful call is made again', async () => {
+    const email = `durable-${Date.now()}@example.com`;
+    for (let i = 0; i < 2; i++) {
+      stack.crm.contacts.set(`c_durable_${i}`, { id: `c_durable_${i}`, email, kind: 'note' });
+    }
+    const callsTo = (method: string, path: string) =>
+      stack.crm.calls.filter((c) => c.method === method && c.path === path && c.status < 300).length;
+    const findsBefore = callsTo('GET', '/contacts');
+
+    const created = await lethe.create({
+      type: 'deletion',
+      subject: { email },
+      integrations: ['crm', 'warehouse'],
+    });
+    await lethe.untilIntegration(created.id, 'crm', 'access', {
+      state: 'Complete',
+      detail: '2 records found',
+    });
+    await lethe.untilIntegration(created.id, 'warehouse', 'access', {
+      state: 'Processing',
+      detail: 'Due in 14 days',
+    });
+    assert.equal(callsTo('GET', '/contacts') - findsBefore, 1);
+
+    await stack.stopWorker();
+    // With no worker, the request is still there: its state lives in Temporal, not in a process.
+    const mail = await eventually(
+      async () => stack.smtp.inbox.find((m) => m.subject.includes(created.id)),
+      (m) => m !== undefined,
+      { what: 'the owner email' },
+    );
+    await stack.startWorker();
+
+    const reply = await fetch(ownerLinkIn(mail!.text), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ answer: 'no_data' }),
+    });
+    assert.equal(reply.status, 200);
+    await lethe.until(created.id, (r) => r.state === 'Data ready for deletion', 'Data ready for deletion');
+
+    // Stop the worker again between the selection and the deletion.
+    await stack.stopWorker();
+    const selection = lethe.post(`/v1/requests/${created.id}/selection`, { integrations: ['crm'] });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await stack.startWorker();
+    assert.equal((await selection).status, 200);
+
+    const request = await lethe.until(created.id, (r) => r.closed, 'the request to close');
+    assert.equal(request.state, 'Data deleted');
+    assert.deepEqual(phaseOf(request, 'crm', 'deletion'), { state: 'Complete', detail: '2 records deleted' });
+    assert.deepEqual(phaseOf(request, 'warehouse', 'deletion'), {
+      state: 'Complete',
+      detail: 'Deletion skipped',
+    });
+    assert.equal(callsTo('GET', '/contacts') - findsBefore, 1, 'the records were looked up once');
+    assert.equal(callsTo('DELETE', '/contacts/c_durable_0'), 1, 'each record deleted once');
+    assert.equal(callsTo('DELETE', '/contacts/c_durable_1'), 1, 'each record deleted once');
+    assert.equal(
+      stack.smtp.inbox.filter((m) => m.subject.includes(created.id)).length,
+      1,
+      'the owner was asked once (deletion not selected for them)',
+    );
+  });
+});
