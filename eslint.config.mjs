@@ -17,7 +17,18 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: ['axios', 'node:*', 'fs', 'path', 'crypto', '@temporalio/activity', '@temporalio/client', '@temporalio/worker'] },
+        {
+          patterns: [
+            'axios',
+            'node:*',
+            'fs',
+            'path',
+            'crypto',
+            '@temporalio/activity',
+            '@temporalio/client',
+            '@temporalio/worker',
+          ],
+        },
       ],
     },
   },

@@ -35,7 +35,8 @@ function missing(what: string, variable: string): Error {
 export function temporalCliPath(): string {
   const configured = process.env.TEMPORAL_CLI_PATH;
   if (configured) {
-    if (!executable(configured)) throw new Error(`TEMPORAL_CLI_PATH=${configured} is not an executable file.`);
+    if (!executable(configured))
+      throw new Error(`TEMPORAL_CLI_PATH=${configured} is not an executable file.`);
     return configured;
   }
   const found = onPath('temporal') ?? [path.join(VENV_BIN, 'temporal')].find(executable);
@@ -46,10 +47,12 @@ export function temporalCliPath(): string {
 export function temporalTestServerPath(): string {
   const configured = process.env.TEMPORAL_TEST_SERVER_PATH;
   if (configured) {
-    if (!executable(configured)) throw new Error(`TEMPORAL_TEST_SERVER_PATH=${configured} is not an executable file.`);
+    if (!executable(configured))
+      throw new Error(`TEMPORAL_TEST_SERVER_PATH=${configured} is not an executable file.`);
     return configured;
   }
-  const found = [path.join(VENV_BIN, 'temporal-test-server')].find(executable) ?? onPath('temporal-test-server');
+  const found =
+    [path.join(VENV_BIN, 'temporal-test-server')].find(executable) ?? onPath('temporal-test-server');
   if (!found) throw missing('The Temporal test server', 'TEMPORAL_TEST_SERVER_PATH');
   return found;
 }

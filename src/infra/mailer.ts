@@ -37,11 +37,13 @@ export function createMailer(options: {
     async send(mail) {
       const info = await transport.sendMail({ from, ...mail });
       await mkdir(outboxDir, { recursive: true });
-      const file = path.join(
-        outboxDir,
-        `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID()}.eml`,
-      );
-      await writeFile(file, info.message as Buffer);
+      const base = path.join(outboxDir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID()}`);
+      const file = `${base}.eml`;
+      await writeFile(file, info.message as Buffer, { mode: 0o600 });
+      // The plain text beside the raw message, so a developer can read (and grep) links as they are.
+      await writeFile(`${base}.txt`, `To: ${mail.to}\nSubject: ${mail.subject}\n\n${mail.text}\n`, {
+        mode: 0o600,
+      });
       log.info({ to: mail.to, subject: mail.subject, file }, 'mail written to the outbox (no SMTP_URL)');
     },
   };

@@ -1,0 +1,46 @@
+# Lethe: `make dev` runs the whole product, `make test` runs every test. Both install what they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+NPM_STAMP := node_modules/.lethe-installed
+TOOLS_STAMP := .tools/venv/.lethe-pins
+
+.PHONY: help dev test install tools build typecheck lint format clean
+
+help:
+	@echo "make dev    start Temporal (Web UI on :8233), the sandbox services, the worker and the API on :3000"
+	@echo "make test   type-check, lint and run every test against a real Temporal dev server"
+
+$(NPM_STAMP): package.json package-lock.json
+	# `npm ci` refuses this lock file: npm records @swc/core's binaries for this platform only.
+	npm install --no-audit --no-fund --no-save
+	@touch $@
+
+install: $(NPM_STAMP)
+
+$(TOOLS_STAMP): scripts/install-temporal.sh
+	./scripts/install-temporal.sh
+
+tools: $(TOOLS_STAMP)
+
+build: install
+	npm run build
+
+dev: install tools build
+	node_modules/.bin/tsx scripts/dev.ts
+
+typecheck: install
+	node_modules/.bin/tsc --noEmit -p .
+
+lint: install
+	node_modules/.bin/eslint .
+	node_modules/.bin/prettier --check .
+
+test: install tools typecheck lint
+	node_modules/.bin/mocha
+
+format: install
+	node_modules/.bin/prettier --write .
+
+clean:
+	rm -rf dist .tools node_modules
