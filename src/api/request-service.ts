@@ -136,13 +136,16 @@ export class RequestService {
     };
     const requests = (response.executions ?? []).map((execution) => {
       const fields = execution.searchAttributes?.indexedFields;
-      const seconds = execution.startTime?.seconds;
+      const start = execution.startTime;
       return {
         id: execution.execution?.workflowId ?? '',
         type: keyword(fields, requestTypeAttribute.name),
         state: keyword(fields, requestStateAttribute.name),
         status: keyword(fields, requestStatusAttribute.name),
-        request_date: seconds == null ? null : new Date(Number(seconds) * 1000).toISOString(),
+        request_date:
+          start?.seconds == null
+            ? null
+            : new Date(Number(start.seconds) * 1000 + (start.nanos ?? 0) / 1e6).toISOString(),
       };
     });
     const token = response.nextPageToken;

@@ -112,7 +112,11 @@ export function decideOwnerReply(
     return refuse('invalid_state', 'this request no longer waits for an answer from you');
   }
   const outcome = ownerAnswerOutcome(phase, answer);
-  if (!outcome) return refuse('malformed', `"${answer.answer}" is not an answer to a ${phase} request`);
+  if (!outcome)
+    return refuse(
+      'malformed',
+      `"${answer.answer}" is not an answer to ${phase === 'access' ? 'an access' : 'a deletion'} request`,
+    );
   return { accepted: true, outcome };
 }
 
