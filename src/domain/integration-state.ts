@@ -105,11 +105,10 @@ export function describePhase(status: PhaseStatus, phase: Phase, now: Date): Pha
     case 'submitted':
       return { state: 'Processing', detail: 'Request submitted' };
     case 'awaiting_owner': {
-      const deadline = new Date(status.deadline);
-      const overdue = status.overdue || now.getTime() >= deadline.getTime();
-      if (overdue && status.onNoResponse === 'skip')
+      if (isOverdue(status, now) && status.onNoResponse === 'skip') {
         return { state: 'Processing', detail: noResponseLabel(phase) };
-      return { state: 'Processing', detail: dueLabel(deadline, now) };
+      }
+      return { state: 'Processing', detail: dueLabel(new Date(status.deadline), now) };
     }
     case 'error':
       return { state: 'Error', detail: status.message };
@@ -134,9 +133,16 @@ export function isSettled(status: PhaseStatus): boolean {
   );
 }
 
-/** A direct contact past its deadline, configured to pause: the request waits for a person. */
-export function isPausing(status: PhaseStatus): boolean {
-  return status.kind === 'awaiting_owner' && status.overdue && status.onNoResponse === 'pause';
+function isOverdue(status: Extract<PhaseStatus, { kind: 'awaiting_owner' }>, now: Date): boolean {
+  return status.overdue || now.getTime() >= new Date(status.deadline).getTime();
+}
+
+/**
+ * A direct contact past its deadline, configured to pause: the request waits for a person. Read
+ * by the clock, like "Due 2 days ago", so the two never disagree while the timer is being handled.
+ */
+export function isPausing(status: PhaseStatus, now: Date): boolean {
+  return status.kind === 'awaiting_owner' && status.onNoResponse === 'pause' && isOverdue(status, now);
 }
 
 /** How much data an access outcome reports; `undefined` when the phase did not look. */

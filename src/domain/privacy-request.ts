@@ -171,16 +171,16 @@ export function isPhaseSettled(snapshot: RequestSnapshot, phase: Phase, stage?: 
     });
 }
 
-export function isPaused(snapshot: RequestSnapshot): boolean {
-  return pausingIntegrations(snapshot).length > 0;
+export function isPaused(snapshot: RequestSnapshot, now: Date): boolean {
+  return pausingIntegrations(snapshot, now).length > 0;
 }
 
-export function pausingIntegrations(snapshot: RequestSnapshot): IntegrationSnapshot[] {
+export function pausingIntegrations(snapshot: RequestSnapshot, now: Date): IntegrationSnapshot[] {
   const phase = activePhase(snapshot);
   if (phase === null) return [];
   return snapshot.integrations.filter((i) => {
     const status = phaseStatus(i, phase);
-    return status !== null && isPausing(status);
+    return status !== null && isPausing(status, now);
   });
 }
 

@@ -80,8 +80,8 @@ function presentIntegration(integration: IntegrationSnapshot, now: Date): Integr
   };
 }
 
-function pausedReason(snapshot: RequestSnapshot): string | null {
-  const waiting = pausingIntegrations(snapshot);
+function pausedReason(snapshot: RequestSnapshot, now: Date): string | null {
+  const waiting = pausingIntegrations(snapshot, now);
   if (waiting.length === 0) return null;
   const names = waiting.map((i) => `"${i.name}"`).join(', ');
   return `No response from ${names} by the deadline: the owner can still answer, or an operator can skip or stop it`;
@@ -104,8 +104,8 @@ export function presentRequest(
     state: requestState(snapshot.type, snapshot.step),
     closed,
     closed_at: snapshot.closedAt,
-    paused: isPaused(snapshot),
-    paused_reason: pausedReason(snapshot),
+    paused: isPaused(snapshot, now),
+    paused_reason: pausedReason(snapshot, now),
     auto_process: snapshot.autoProcess,
     selection: snapshot.selection,
     error: userNotFound(snapshot) ? 'user not found' : null,

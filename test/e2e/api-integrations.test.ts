@@ -44,6 +44,24 @@ describe('API integrations against the sandbox CRM', function () {
     );
   });
 
+  it('a 429 is retried no sooner than its Retry-After says', async () => {
+    const since = Date.now();
+    await injectFault({ status: 429, times: 1, method: 'GET', path: '/contacts', retry_after: '2' });
+    const created = await lethe.create({
+      type: 'access',
+      auto_process: true,
+      subject: { email: 'jane.doe@example.com' },
+      integrations: ['crm'],
+    });
+    const request = await lethe.until(created.id, (r) => r.closed, 'the request to close');
+    assert.deepEqual(phaseOf(request, 'crm', 'access'), { state: 'Complete', detail: '3 records found' });
+    const [limited, retried] = callsFor(since, 'GET');
+    assert.equal(limited?.status, 429);
+    assert.equal(retried?.status, 200);
+    const waitedMs = Date.parse(retried!.at) - Date.parse(limited!.at);
+    assert.ok(waitedMs >= 2000, `retried after ${waitedMs} ms`);
+  });
+
   it('a 401 is not retried and shows Error / Authorization error; stop completes it and the request goes on', async () => {
     const since = Date.now();
     const created = await lethe.create({

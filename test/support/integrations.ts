@@ -29,6 +29,22 @@ export function testIntegrations(crmUrl: string) {
         retry: fastRetry,
       },
       {
+        id: 'quick-skip',
+        name: 'Quick owner (skips)',
+        type: 'direct_contact',
+        owner: { name: 'Sam Skip', email: 'sam.skip@example.com' },
+        deadline: '2s',
+        on_no_response: 'skip',
+      },
+      {
+        id: 'quick-pause',
+        name: 'Quick owner (pauses)',
+        type: 'direct_contact',
+        owner: { name: 'Pat Pause', email: 'pat.pause@example.com' },
+        deadline: '2s',
+        on_no_response: 'pause',
+      },
+      {
         id: 'warehouse',
         name: 'Data Warehouse',
         type: 'direct_contact',

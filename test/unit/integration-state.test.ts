@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describePhase, dueLabel, type Phase, type PhaseStatus } from '../../src/domain';
+import { describePhase, dueLabel, isPausing, type Phase, type PhaseStatus } from '../../src/domain';
 
 const now = new Date('2026-11-23T12:00:00Z');
 const DAY = 86_400_000;
@@ -90,5 +90,18 @@ describe('dueLabel: whole days, rounded up', () => {
   ];
   for (const [days, label] of rows) {
     it(`${days} days → ${label}`, () => assert.equal(dueLabel(new Date(inDays(days)), now), label));
+  }
+});
+
+describe('isPausing: a pause-configured owner past the deadline, by the clock', () => {
+  const rows: [string, PhaseStatus, boolean][] = [
+    ['before the deadline', owner(1, 'pause', false), false],
+    ['past the deadline, timer not yet handled', owner(-0.1, 'pause', false), true],
+    ['past the deadline, timer handled', owner(-2, 'pause', true), true],
+    ['skip-configured', owner(-2, 'skip', true), false],
+    ['not a direct contact', { kind: 'submitted' }, false],
+  ];
+  for (const [name, status, expected] of rows) {
+    it(`${name}: ${expected}`, () => assert.equal(isPausing(status, now), expected));
   }
 });
