@@ -38,6 +38,8 @@ export interface OwnerRequestInput {
   integration: DirectContactIntegrationConfig;
   subject: Subject;
   deadline: string;
+  /** The second email, shortly before the deadline. */
+  reminder?: boolean;
 }
 
 /** Thrown by activities as an ApplicationFailure of this type; its message is the contract's. */

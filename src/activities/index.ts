@@ -57,7 +57,6 @@ export function createActivities(deps: ActivityDependencies) {
   return {
     async findRecords({ requestId, integration, subject }: FindRecordsInput): Promise<FindRecordsResult> {
       const records = await classified(() => connectorFor(integration, secrets).find(subject));
-      heartbeat();
       const ref = await blobs.put(requestId, JSON.stringify(records), 'json');
       log.info({ requestId, integration: integration.id, count: records.length }, 'records found');
       return { count: records.length, ref };
@@ -65,16 +64,18 @@ export function createActivities(deps: ActivityDependencies) {
 
     async deleteRecords(input: DeleteRecordsInput): Promise<DeleteRecordsResult> {
       const { requestId, integration, subject, accessRef } = input;
-      const connector = connectorFor(integration, secrets);
-      if (integration.deletion === 'full') {
-        await classified(() => connector.deleteSubject(subject));
-        log.info({ requestId, integration: integration.id }, 'subject deleted');
-        return { count: 0 };
-      }
-      const records: ConnectorRecord[] = accessRef
-        ? JSON.parse((await blobs.get(accessRef)).toString('utf8'))
-        : await classified(() => connector.find(subject));
-      const count = await classified(() => connector.deleteRecords(subject, records));
+      const count = await classified(async () => {
+        const connector = connectorFor(integration, secrets);
+        if (integration.deletion === 'full') {
+          await connector.deleteSubject(subject);
+          return 0;
+        }
+        const records: ConnectorRecord[] = accessRef
+          ? JSON.parse((await blobs.get(accessRef)).toString('utf8'))
+          : await connector.find(subject);
+        // A heartbeat per record: a long deletion is not mistaken for a stuck one, and a stop reaches it.
+        return connector.deleteRecords(subject, records, (deleted) => heartbeat(deleted));
+      });
       log.info({ requestId, integration: integration.id, count }, 'records deleted');
       return { count };
     },

@@ -22,10 +22,13 @@ export function ownerRequestMail(input: OwnerRequestInput, link: string): Mail {
       : `delete the personal data that ${integration.name} holds about the person below`;
   const due = new Date(deadline).toUTCString();
   const identifiers = identifierLines(input.subject);
+  const opening = input.reminder
+    ? `A reminder: privacy request ${requestId} still waits for your answer. It asks you to ${ask}.`
+    : `Privacy request ${requestId} asks you to ${ask}.`;
   const text = [
     `Hello ${integration.owner.name},`,
     '',
-    `Privacy request ${requestId} asks you to ${ask}.`,
+    opening,
     '',
     ...identifiers.map((line) => `  ${line}`),
     '',
@@ -36,14 +39,14 @@ export function ownerRequestMail(input: OwnerRequestInput, link: string): Mail {
   ].join('\n');
   const html = [
     `<p>Hello ${escapeHtml(integration.owner.name)},</p>`,
-    `<p>Privacy request <strong>${escapeHtml(requestId)}</strong> asks you to ${escapeHtml(ask)}.</p>`,
+    `<p>${escapeHtml(opening)}</p>`,
     `<ul>${identifiers.map((line) => `<li>${escapeHtml(line)}</li>`).join('')}</ul>`,
     `<p>Please answer by <strong>${escapeHtml(due)}</strong>: <a href="${escapeHtml(link)}">answer the request</a>.</p>`,
     '<p>This link is personal to you and to this request.</p>',
   ].join('\n');
   return {
     to: integration.owner.email,
-    subject: `[Lethe] ${phase === 'access' ? 'Data access' : 'Data deletion'} request ${requestId}: please answer by ${due}`,
+    subject: `[Lethe] ${input.reminder ? 'Reminder: ' : ''}${phase === 'access' ? 'Data access' : 'Data deletion'} request ${requestId}: please answer by ${due}`,
     text,
     html,
   };

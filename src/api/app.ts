@@ -5,7 +5,7 @@ import type { BlobStore } from '../infra/blob-store';
 import type { Logger } from '../infra/logger';
 import { requireApiKey } from './auth';
 import { ApiError, errorHandler } from './errors';
-import { RequestService } from './request-service';
+import { RequestService, type Clock } from './request-service';
 import { ownerRouter } from './routes/owner';
 import { requestsRouter } from './routes/requests';
 
@@ -17,13 +17,14 @@ export interface ApiDependencies {
   blobs: BlobStore;
   log: Logger;
   taskQueue?: string;
+  clock?: Clock;
 }
 
-/** Owner uploads arrive base64-encoded inside JSON: room for the upload limits, and no more. */
-const BODY_LIMIT = '300mb';
-
 export function createApp(deps: ApiDependencies): express.Express {
-  const requests = new RequestService(deps.client, deps.config, deps.taskQueue);
+  const requests = new RequestService(deps.client, deps.config, {
+    taskQueue: deps.taskQueue,
+    clock: deps.clock,
+  });
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -31,10 +32,7 @@ export function createApp(deps: ApiDependencies): express.Express {
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
 
   app.use('/v1', requireApiKey(deps.apiKeys), express.json({ limit: '64kb' }), requestsRouter(requests));
-  app.use(
-    express.json({ limit: BODY_LIMIT }),
-    ownerRouter({ requests, blobs: deps.blobs, tokenSecret: deps.tokenSecret }),
-  );
+  app.use(ownerRouter({ requests, blobs: deps.blobs, tokenSecret: deps.tokenSecret }));
 
   app.use((req) => {
     throw new ApiError('ROUTE_NOT_FOUND', `no route ${req.method} ${req.path}`);

@@ -71,7 +71,7 @@ export function fromZodError(error: z.ZodError, input: unknown, where: string): 
 const REFUSALS: Record<string, ApiErrorName> = {
   [REFUSAL_TYPES.invalid_state]: 'INVALID_STATE',
   [REFUSAL_TYPES.malformed]: 'MALFORMED_PARAMETER',
-  [REFUSAL_TYPES.not_found]: 'MALFORMED_PARAMETER',
+  [REFUSAL_TYPES.not_found]: 'ROUTE_NOT_FOUND',
 };
 
 const GRPC_UNAVAILABLE = 14;
@@ -89,7 +89,9 @@ export function fromTemporalError(error: unknown): ApiError | undefined {
   if (error instanceof WorkflowExecutionAlreadyStartedError) {
     return new ApiError('INVALID_STATE', 'a request with this id exists already');
   }
-  if (isGrpcServiceError(error) && [GRPC_UNAVAILABLE, GRPC_DEADLINE_EXCEEDED].includes(error.code ?? -1)) {
+  // The client wraps most gRPC errors in a ServiceError; the status code is on its cause.
+  const grpc = [error, (error as { cause?: unknown } | null)?.cause].find(isGrpcServiceError);
+  if (grpc && [GRPC_UNAVAILABLE, GRPC_DEADLINE_EXCEEDED].includes(grpc.code ?? -1)) {
     return new ApiError('MAINTENANCE_ERROR', 'the workflow engine is unreachable; try again shortly');
   }
   return undefined;
@@ -98,11 +100,12 @@ export function fromTemporalError(error: unknown): ApiError | undefined {
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     let apiError = fromTemporalError(error);
-    if (!apiError && (error as { type?: string }).type === 'entity.parse.failed') {
+    // body-parser's own refusals (bad JSON, too large, compressed): the client's mistake.
+    const parser = error as { type?: string; status?: number; expose?: boolean };
+    if (!apiError && parser.type === 'entity.parse.failed') {
       apiError = new ApiError('MALFORMED_PARAMETER', 'the body is not valid JSON');
-    }
-    if (!apiError && (error as { type?: string }).type === 'entity.too.large') {
-      apiError = new ApiError('MALFORMED_PARAMETER', 'the body is too large');
+    } else if (!apiError && parser.expose && parser.status !== undefined && parser.status < 500) {
+      apiError = new ApiError('MALFORMED_PARAMETER', `the body was refused: ${(error as Error).message}`);
     }
     if (!apiError) {
       log.error({ err: error, method: req.method, route: req.route?.path }, 'unexpected error');

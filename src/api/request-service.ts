@@ -24,7 +24,9 @@ import {
   TASK_QUEUE,
 } from '../workflows/definitions';
 import { ApiError } from './errors';
-import type { CreateRequestBody } from './schemas';
+import { listQuerySchema, type CreateRequestBody } from './schemas';
+
+const listFilterSchema = listQuerySchema.pick({ status: true, type: true, state: true });
 
 const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -43,6 +45,12 @@ function bodyHash(body: CreateRequestBody): string {
   return createHash('sha256').update(JSON.stringify(body)).digest('hex');
 }
 
+/**
+ * What time it is for the labels that depend on it ("Due in 3 days"): the wall clock, or in tests
+ * on the time-skipping server, the server's clock.
+ */
+export type Clock = () => Promise<Date>;
+
 export interface RequestSummary {
   id: string;
   type: string | null;
@@ -56,11 +64,17 @@ export interface RequestSummary {
  * handlers validate and call these; this validates nothing the domain decides.
  */
 export class RequestService {
+  private readonly taskQueue: string;
+  private readonly now: Clock;
+
   constructor(
     private readonly client: Client,
     private readonly config: LetheConfig,
-    private readonly taskQueue: string = TASK_QUEUE,
-  ) {}
+    options: { taskQueue?: string; clock?: Clock } = {},
+  ) {
+    this.taskQueue = options.taskQueue ?? TASK_QUEUE;
+    this.now = options.clock ?? (async () => new Date());
+  }
 
   async create(
     body: CreateRequestBody,
@@ -73,7 +87,7 @@ export class RequestService {
         : randomRequestId(),
       type: body.type,
       regulation: body.regulation,
-      requestDate: new Date().toISOString(),
+      requestDate: (await this.now()).toISOString(),
       triggerType: body.trigger_type,
       autoProcess: body.auto_process,
       subject: body.subject,
@@ -102,11 +116,12 @@ export class RequestService {
       }
       return { request: await this.get(input.id), replayed: true };
     }
-    return { request: presentRequest(newRequestSnapshot(input), new Date()), replayed: false };
+    return { request: presentRequest(newRequestSnapshot(input), await this.now()), replayed: false };
   }
 
   async get(id: string): Promise<RequestView> {
-    return presentRequest(await this.handle(id).query(getRequestQuery), new Date());
+    const snapshot = await this.handle(id).query(getRequestQuery);
+    return presentRequest(snapshot, await this.now());
   }
 
   async list(filter: {
@@ -116,11 +131,12 @@ export class RequestService {
     limit: number;
     page_token?: string;
   }): Promise<{ requests: RequestSummary[]; next_page_token: string | null }> {
-    // Values are checked against fixed lists before they get here, so quoting them is safe.
+    // Only values from fixed lists go into the visibility query.
+    const checked = listFilterSchema.parse({ status: filter.status, type: filter.type, state: filter.state });
     const clauses = [`WorkflowType = 'PrivacyRequestWorkflow'`];
-    if (filter.status) clauses.push(`${requestStatusAttribute.name} = '${filter.status}'`);
-    if (filter.type) clauses.push(`${requestTypeAttribute.name} = '${filter.type}'`);
-    if (filter.state) clauses.push(`${requestStateAttribute.name} = '${filter.state}'`);
+    if (checked.status) clauses.push(`${requestStatusAttribute.name} = '${checked.status}'`);
+    if (checked.type) clauses.push(`${requestTypeAttribute.name} = '${checked.type}'`);
+    if (checked.state) clauses.push(`${requestStateAttribute.name} = '${checked.state}'`);
     const response = await this.client.workflowService.listWorkflowExecutions({
       namespace: this.client.options.namespace,
       query: clauses.join(' AND '),
@@ -163,10 +179,10 @@ export class RequestService {
     id: string,
     integrationId: string,
     action: IntegrationAction,
-    actor: string,
+    who: { actor: string; by?: string },
   ): Promise<RequestView> {
     return this.update(id, (handle) =>
-      handle.executeUpdate(integrationActionUpdate, { args: [{ integrationId, action, actor }] }),
+      handle.executeUpdate(integrationActionUpdate, { args: [{ integrationId, action, ...who }] }),
     );
   }
 
@@ -193,7 +209,8 @@ export class RequestService {
     const handle = this.handle(id);
     const description = await handle.describe();
     if (description.status.name !== 'RUNNING') throw new ApiError('INVALID_STATE', 'the request is closed');
-    return presentRequest(await send(handle), new Date());
+    const snapshot = await send(handle);
+    return presentRequest(snapshot, await this.now());
   }
 
   private integrationsFor(ids: string[] | undefined) {

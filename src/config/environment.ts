@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
@@ -34,14 +34,28 @@ export interface Environment {
   tokenSecret: string;
 }
 
-/** Without a configured secret, one is made once and kept in the data folder, so links survive restarts. */
-function tokenSecretIn(dataDir: string): string {
+/**
+ * Without a configured secret, one is made once and kept in the data folder, so links survive
+ * restarts. The worker and the API may both start at once: the file appears whole or not at all.
+ */
+export function tokenSecretIn(dataDir: string): string {
   const file = path.join(dataDir, 'owner-token-secret');
   if (!existsSync(file)) {
     mkdirSync(dataDir, { recursive: true });
-    writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
+    const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    writeFileSync(draft, randomBytes(32).toString('hex'), { mode: 0o600 });
+    try {
+      linkSync(draft, file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    } finally {
+      unlinkSync(draft);
+    }
   }
-  return readFileSync(file, 'utf8').trim();
+  const secret = readFileSync(file, 'utf8').trim();
+  if (secret.length < 32)
+    throw new Error(`${file} holds no usable secret: delete it, or set LETHE_TOKEN_SECRET`);
+  return secret;
 }
 
 export function loadEnvironment(env: NodeJS.ProcessEnv = process.env): Environment {

@@ -2,7 +2,7 @@
  * What operators and owners may do to a request, decided from its snapshot alone. The workflow
  * uses these as Update validators, so a refused action changes nothing and the API answers at once.
  */
-import type { PhaseOutcome } from './integration-state';
+import { isOverdue, type PhaseOutcome, type PhaseStatus } from './integration-state';
 import {
   activePhase,
   phaseStatus,
@@ -38,6 +38,7 @@ export function decideIntegrationAction(
   integrationId: string,
   action: IntegrationAction,
   childRunning: boolean,
+  now: Date,
 ): Decision<{ phase: Phase; forward: boolean }> {
   const integration = findIntegration(snapshot, integrationId);
   if (!integration) return refuse('not_found', `integration "${integrationId}" is not part of this request`);
@@ -49,17 +50,19 @@ export function decideIntegrationAction(
   const invalid = (why: string) => refuse('invalid_state', `cannot ${action} "${integrationId}": ${why}`);
   switch (action) {
     case 'start':
-      if (status.kind === 'pending' && status.reason === 'manual_start')
-        return { accepted: true, phase, forward: true };
+      if (status.kind === 'pending' && status.reason === 'manual_start') {
+        return { accepted: true, phase, forward: childRunning };
+      }
       return invalid('only a Pending integration can be started');
     case 'stop':
       if (status.kind === 'complete') return invalid('it is already complete');
       return { accepted: true, phase, forward: childRunning };
     case 'skip':
-      if (status.kind === 'awaiting_owner' && status.overdue) return { accepted: true, phase, forward: true };
+      if (status.kind === 'awaiting_owner' && isOverdue(status, now))
+        return { accepted: true, phase, forward: true };
       return invalid('only a direct contact past its deadline can be skipped');
     case 'retry':
-      if (status.kind === 'error') return { accepted: true, phase, forward: true };
+      if (status.kind === 'error') return { accepted: true, phase, forward: childRunning };
       return invalid('only an integration in Error can be retried');
   }
 }
@@ -99,6 +102,13 @@ export function ownerAnswerOutcome(phase: Phase, answer: OwnerAnswer): PhaseOutc
   return undefined;
 }
 
+/** Why an answer does not fit the phase it was given for, if it does not. */
+export function refuseOwnerAnswer(phase: Phase, answer: OwnerAnswer['answer']): string | undefined {
+  const allowed: readonly string[] = phase === 'access' ? ACCESS_ANSWERS : DELETION_ANSWERS;
+  if (allowed.includes(answer)) return undefined;
+  return `"${answer}" is not an answer to ${phase === 'access' ? 'an access' : 'a deletion'} request (${allowed.join(', ')})`;
+}
+
 export function decideOwnerReply(
   snapshot: RequestSnapshot,
   integrationId: string,
@@ -112,16 +122,12 @@ export function decideOwnerReply(
     return refuse('invalid_state', 'this request no longer waits for an answer from you');
   }
   const outcome = ownerAnswerOutcome(phase, answer);
-  if (!outcome)
-    return refuse(
-      'malformed',
-      `"${answer.answer}" is not an answer to ${phase === 'access' ? 'an access' : 'a deletion'} request`,
-    );
+  if (!outcome) return refuse('malformed', refuseOwnerAnswer(phase, answer.answer) ?? 'not an answer');
   return { accepted: true, outcome };
 }
 
 export function decideSelection(snapshot: RequestSnapshot, integrationIds: string[]): Decision<object> {
-  if (snapshot.step !== 'awaiting_selection') {
+  if (snapshot.step !== 'awaiting_selection' || snapshot.selection !== null) {
     return refuse('invalid_state', `the request does not wait for a selection (step: ${snapshot.step})`);
   }
   const unknown = integrationIds.filter((id) => !findIntegration(snapshot, id));
@@ -129,4 +135,12 @@ export function decideSelection(snapshot: RequestSnapshot, integrationIds: strin
   if (new Set(integrationIds).size !== integrationIds.length)
     return refuse('malformed', 'integrations are repeated');
   return { accepted: true };
+}
+
+/**
+ * Right after an accepted retry, until the integration reports again: a second click is then
+ * refused instead of queueing a retry for the next failure.
+ */
+export function statusAfterRetry(type: IntegrationSnapshot['type']): PhaseStatus {
+  return type === 'api' ? { kind: 'submitted' } : { kind: 'not_started' };
 }

@@ -44,6 +44,8 @@ export const directContactIntegrationSchema = z
     type: z.literal('direct_contact'),
     owner: z.object({ name: z.string().min(1), email: z.email() }).strict(),
     deadline: duration.default('14d'),
+    /** The owner is reminded this long before the deadline (not at all if the deadline is sooner). */
+    remind_before: duration.default('3d'),
     on_no_response: z.enum(['skip', 'pause']).default('skip'),
   })
   .strict();

@@ -133,7 +133,7 @@ export function isSettled(status: PhaseStatus): boolean {
   );
 }
 
-function isOverdue(status: Extract<PhaseStatus, { kind: 'awaiting_owner' }>, now: Date): boolean {
+export function isOverdue(status: Extract<PhaseStatus, { kind: 'awaiting_owner' }>, now: Date): boolean {
   return status.overdue || now.getTime() >= new Date(status.deadline).getTime();
 }
 

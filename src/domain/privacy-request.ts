@@ -37,7 +37,10 @@ export type IntegrationAction = (typeof INTEGRATION_ACTIONS)[number];
 
 export interface ActionRecord {
   at: string;
+  /** The API key that acted (its fingerprint), which the caller cannot choose. */
   actor: string;
+  /** Who the caller says acted, e.g. an operator's email; informative only. */
+  by: string | null;
   action: IntegrationAction;
   phase: Phase;
 }
@@ -111,12 +114,9 @@ export type PhasePlan = { run: true } | { run: false; outcome: PhaseOutcome };
 /** Whether an integration's access phase needs a workflow, or is decided by its configuration. */
 export function planAccess(config: IntegrationConfig, type: RequestType): PhasePlan {
   if (!config.access) return { run: false, outcome: { kind: 'access_skipped' } };
-  if (config.deletion === 'full') {
-    return {
-      run: false,
-      outcome: hasDeletionPhase(type) ? { kind: 'full_deletion' } : { kind: 'access_skipped' },
-    };
-  }
+  // Whole-record deletion needs no extraction; an access request still looks.
+  if (config.deletion === 'full' && hasDeletionPhase(type))
+    return { run: false, outcome: { kind: 'full_deletion' } };
   return { run: true };
 }
 

@@ -14,7 +14,9 @@ export interface CrmContact {
 }
 
 export interface InjectedFault {
-  status: number;
+  /** Without a status, the call is only slowed down, then answered as usual. */
+  status?: number;
+  delay_ms?: number;
   /** How many matching calls answer with the fault. */
   times: number;
   method?: string;
@@ -81,6 +83,11 @@ export function createSandboxCrm(options: { token: string; seed?: Omit<CrmContac
   });
 
   app.use((req, res, next) => {
+    const authorized = () => {
+      if (req.get('authorization') !== `Bearer ${options.token}`)
+        res.status(401).json({ error: 'invalid token' });
+      else next();
+    };
     res.on('finish', () =>
       calls.push({
         method: req.method,
@@ -96,15 +103,14 @@ export function createSandboxCrm(options: { token: string; seed?: Omit<CrmContac
       const fault = faults[index] as InjectedFault;
       fault.times -= 1;
       if (fault.times === 0) faults.splice(index, 1);
-      if (fault.retry_after) res.set('Retry-After', fault.retry_after);
-      res.status(fault.status).json({ error: `injected fault ${fault.status}` });
+      setTimeout(() => {
+        if (fault.status === undefined) return authorized();
+        if (fault.retry_after) res.set('Retry-After', fault.retry_after);
+        res.status(fault.status).json({ error: `injected fault ${fault.status}` });
+      }, fault.delay_ms ?? 0);
       return;
     }
-    if (req.get('authorization') !== `Bearer ${options.token}`) {
-      res.status(401).json({ error: 'invalid token' });
-      return;
-    }
-    next();
+    authorized();
   });
 
   const matching = (req: Request) => {

@@ -23,7 +23,10 @@ export const selectionUpdate = defineUpdate<RequestSnapshot, [SelectionInput]>('
 export interface IntegrationActionInput {
   integrationId: string;
   action: IntegrationAction;
+  /** The API key's fingerprint. */
   actor: string;
+  /** Who the caller says acted (the body's `actor`). */
+  by?: string;
 }
 export const integrationActionUpdate = defineUpdate<RequestSnapshot, [IntegrationActionInput]>(
   'integrationAction',

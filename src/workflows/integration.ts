@@ -75,6 +75,12 @@ export async function IntegrationWorkflow(
   }
 
   const { integration } = input;
+  // A disconnected integration is not called (nor its owner emailed): it waits for an operator.
+  // Its configuration is the one the request started with, so a retry finds it disconnected again.
+  while (integration.disconnected) {
+    await report({ kind: 'error', message: 'Disconnected integration', at: new Date().toISOString() });
+    if ((await next('retry', 'stop')).command === 'stop') return STOPPED;
+  }
   return integration.type === 'api'
     ? runApiIntegration({ ...input, integration }, { has, next, report })
     : runDirectContact({ ...input, integration }, { has, next, report });
@@ -110,7 +116,8 @@ function failureMessage(error: unknown): IntegrationErrorMessage {
 function connectorActivities(integration: ApiIntegrationConfig): Activities {
   const { retry } = integration;
   return wf.proxyActivities<Activities>({
-    startToCloseTimeout: '2 minutes',
+    startToCloseTimeout: '30 minutes',
+    heartbeatTimeout: '5 minutes',
     retry: {
       initialInterval: parseDuration(retry.initial_interval),
       maximumInterval: parseDuration(retry.max_interval),
@@ -145,17 +152,13 @@ async function runApiIntegration(
   };
 
   for (;;) {
+    await mailbox.report({ kind: 'submitted' });
     let message: IntegrationErrorMessage;
-    if (integration.disconnected) {
-      message = 'Disconnected integration';
-    } else {
-      await mailbox.report({ kind: 'submitted' });
-      try {
-        const result = await unlessStopped(mailbox, call);
-        return result === 'stopped' ? STOPPED : result.value;
-      } catch (error) {
-        message = failureMessage(error);
-      }
+    try {
+      const result = await unlessStopped(mailbox, call);
+      return result === 'stopped' ? STOPPED : result.value;
+    } catch (error) {
+      message = failureMessage(error);
     }
     await mailbox.report({ kind: 'error', message, at: new Date().toISOString() });
     if ((await mailbox.next('retry', 'stop')).command === 'stop') return STOPPED;
@@ -174,16 +177,19 @@ async function runDirectContact(
   const { integration } = input;
   const deadlineMs = Date.now() + parseDuration(integration.deadline);
   const deadline = new Date(deadlineMs).toISOString();
+  const ownerRequest = {
+    requestId: input.requestId,
+    requestType: input.requestType,
+    phase: input.phase,
+    integration,
+    subject: input.subject,
+    deadline,
+  };
   for (;;) {
     try {
-      await mailActivities.sendOwnerRequest({
-        requestId: input.requestId,
-        requestType: input.requestType,
-        phase: input.phase,
-        integration,
-        subject: input.subject,
-        deadline,
-      });
+      if ((await unlessStopped(mailbox, () => mailActivities.sendOwnerRequest(ownerRequest))) === 'stopped') {
+        return STOPPED;
+      }
       break;
     } catch (error) {
       await mailbox.report({ kind: 'error', message: failureMessage(error), at: new Date().toISOString() });
@@ -193,10 +199,16 @@ async function runDirectContact(
 
   const awaiting = { kind: 'awaiting_owner', deadline, onNoResponse: integration.on_no_response } as const;
   await mailbox.report({ ...awaiting, overdue: false });
-  const answeredInTime = await wf.condition(
-    () => mailbox.has('owner_reply', 'stop', 'close_phase'),
-    Math.max(0, deadlineMs - Date.now()),
-  );
+  const answered = () => mailbox.has('owner_reply', 'stop', 'close_phase');
+  const reminderMs = deadlineMs - parseDuration(integration.remind_before);
+  if (reminderMs > Date.now() && !(await wf.condition(answered, reminderMs - Date.now()))) {
+    try {
+      await mailActivities.sendOwnerRequest({ ...ownerRequest, reminder: true });
+    } catch {
+      // A reminder that cannot be sent does not change what the owner was asked, nor by when.
+    }
+  }
+  const answeredInTime = await wf.condition(answered, Math.max(0, deadlineMs - Date.now()));
   if (!answeredInTime) await mailbox.report({ ...awaiting, overdue: true });
 
   const command = await mailbox.next('owner_reply', 'stop', 'skip', 'close_phase');

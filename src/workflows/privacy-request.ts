@@ -3,6 +3,7 @@ import {
   decideIntegrationAction,
   decideOwnerReply,
   decideSelection,
+  statusAfterRetry,
   type Decision,
 } from '../domain/decisions';
 import type { IntegrationConfig } from '../domain/integration-config';
@@ -34,6 +35,7 @@ import {
   requestStateAttribute,
   requestStatusAttribute,
   selectionUpdate,
+  type IntegrationActionInput,
   type IntegrationCommand,
 } from './definitions';
 import { IntegrationWorkflow } from './integration';
@@ -63,11 +65,20 @@ export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promis
       { key: requestStateAttribute, value: requestState(request.type, request.step) },
       { key: requestStatusAttribute, value: requestStatus(request.step) },
     ]);
+  /**
+   * A command to an integration's workflow. It may have just finished (a phase closing as an owner
+   * answers): then there is nobody left to tell, and the request's own record already holds the decision.
+   */
   const tellIntegration = (integrationId: string, phase: Phase, command: IntegrationCommand) =>
     wf
       .getExternalWorkflowHandle(integrationWorkflowId(request.id, integrationId, phase))
-      .signal(integrationCommandSignal, command);
+      .signal(integrationCommandSignal, command)
+      .catch(() => undefined);
   const nowIso = () => new Date().toISOString();
+  const integrationNamed = (id: string) =>
+    request.integrations.find((i) => i.id === id) as IntegrationSnapshot;
+  const decideAction = ({ integrationId, action }: IntegrationActionInput) =>
+    decideIntegrationAction(request, integrationId, action, running.has(integrationId), new Date());
 
   wf.setHandler(getRequestQuery, () => request);
   wf.setHandler(phaseReportSignal, ({ integrationId, phase, status }) =>
@@ -76,21 +87,26 @@ export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promis
 
   wf.setHandler(
     integrationActionUpdate,
-    async ({ integrationId, action, actor }) => {
-      const decision = decideIntegrationAction(request, integrationId, action, running.has(integrationId));
+    async (input) => {
+      const decision = decideAction(input);
       accepted(decision);
-      const integration = request.integrations.find((i) => i.id === integrationId) as IntegrationSnapshot;
-      integration.history.push({ at: nowIso(), actor, action, phase: decision.phase });
+      const { integrationId, action } = input;
+      const integration = integrationNamed(integrationId);
+      integration.history.push({
+        at: nowIso(),
+        actor: input.actor,
+        by: input.by ?? null,
+        action,
+        phase: decision.phase,
+      });
       if (action === 'stop')
         setPhaseStatus(integration, decision.phase, { kind: 'complete', outcome: { kind: 'stopped' } });
+      if (action === 'retry') setPhaseStatus(integration, decision.phase, statusAfterRetry(integration.type));
       if (decision.forward) await tellIntegration(integrationId, decision.phase, { command: action });
       else if (action === 'retry') relaunch.add(integrationId);
       return request;
     },
-    {
-      validator: ({ integrationId, action }) =>
-        accepted(decideIntegrationAction(request, integrationId, action, running.has(integrationId))),
-    },
+    { validator: (input) => accepted(decideAction(input)) },
   );
 
   wf.setHandler(
@@ -120,12 +136,15 @@ export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promis
     { validator: ({ integrations }) => accepted(decideSelection(request, integrations)) },
   );
 
+  /**
+   * Runs one integration's workflow to its end. What the request's record says wins over the
+   * child's result: an operator's stop or an owner's answer accepted here is final.
+   */
   async function runIntegration(integration: IntegrationSnapshot, phase: Phase): Promise<void> {
     const config = configs.get(integration.id) as IntegrationConfig;
-    running.add(integration.id);
     for (;;) {
       try {
-        const result = await wf.executeChild(IntegrationWorkflow, {
+        const child = await wf.startChild(IntegrationWorkflow, {
           workflowId: integrationWorkflowId(request.id, integration.id, phase),
           args: [
             {
@@ -138,7 +157,12 @@ export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promis
             },
           ],
         });
-        setPhaseStatus(integration, phase, result.status);
+        running.add(integration.id);
+        // Stopped while its workflow was being started: tell it now.
+        if (isComplete(phaseStatus(integration, phase)!))
+          await tellIntegration(integration.id, phase, { command: 'stop' });
+        const result = await child.result();
+        applyPhaseReport(request, integration.id, phase, result.status);
         if (result.ref !== undefined) accessRefs.set(integration.id, result.ref);
         running.delete(integration.id);
         return;
@@ -146,12 +170,15 @@ export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promis
         // The integration's workflow itself failed (terminated, timed out): show it, and let an
         // operator retry (a new run) or stop it, like any other error.
         running.delete(integration.id);
-        setPhaseStatus(integration, phase, { kind: 'error', message: 'Lethe error', at: nowIso() });
+        applyPhaseReport(request, integration.id, phase, {
+          kind: 'error',
+          message: 'Lethe error',
+          at: nowIso(),
+        });
         await wf.condition(
           () => relaunch.has(integration.id) || isComplete(phaseStatus(integration, phase)!),
         );
         if (!relaunch.delete(integration.id)) return;
-        running.add(integration.id);
       }
     }
   }
@@ -175,11 +202,15 @@ export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promis
         runs.push(runIntegration(integration, phase));
       }
       await wf.condition(() => isPhaseSettled(request, phase, stage));
-      // Direct contacts past a deadline configured to skip were still open for a late answer.
-      const stillOpen = request.integrations.filter(
-        (i) => running.has(i.id) && !isComplete(phaseStatus(i, phase)!),
+      // Still running now: direct contacts past a deadline configured to skip, open for a late
+      // answer until here, and integrations the request already holds as complete.
+      await Promise.all(
+        [...running].map((id) =>
+          tellIntegration(id, phase, {
+            command: isComplete(phaseStatus(integrationNamed(id), phase)!) ? 'stop' : 'close_phase',
+          }),
+        ),
       );
-      await Promise.all(stillOpen.map((i) => tellIntegration(i.id, phase, { command: 'close_phase' })));
       await Promise.all(runs);
     }
   }

@@ -110,12 +110,17 @@ describe('API integrations against the sandbox CRM', function () {
       detail: 'Stopped processing',
     });
     assert.deepEqual(phaseOf(request, 'crm', 'access'), { state: 'Complete', detail: '3 records found' });
+    const history = integration(request, 'crm-wrong-key').history;
     assert.deepEqual(
-      integration(request, 'crm-wrong-key').history.map((h) => [h.action, h.actor, h.phase]),
+      history.map((h) => [h.action, h.by, h.phase]),
       [
         ['retry', 'ops@example.com', 'access'],
         ['stop', 'ops@example.com', 'access'],
       ],
+    );
+    assert.ok(
+      history.every((h) => /^key:[0-9a-f]{8}$/.test(h.actor) && !Number.isNaN(Date.parse(h.at))),
+      'who acted is the API key, whatever the body says',
     );
   });
 

@@ -1,9 +1,9 @@
-import { stopStack } from './stack';
+import { stopStacks } from './stack';
 
 /** Mocha root hooks: whatever the suites started is torn down once, after the last one. */
 export const mochaHooks = {
   async afterAll(this: Mocha.Context) {
     this.timeout(60_000);
-    await stopStack();
+    await stopStacks();
   },
 };

@@ -9,41 +9,34 @@ export function testIntegrations(crmUrl: string) {
     delete_subject: { path: '/contacts', query: { email: '{{subject.email}}' } },
   });
   const fastRetry = { initial_interval: '200ms', max_interval: '1s', max_attempts: 4 };
+  const crm = (id: string, name: string, extra: Record<string, unknown> = {}) => ({
+    id,
+    name,
+    type: 'api',
+    connector: 'http',
+    options: crmOptions('SANDBOX_CRM_TOKEN'),
+    retry: fastRetry,
+    ...extra,
+  });
+  const owner = (id: string, name: string, extra: Record<string, unknown> = {}) => ({
+    id,
+    name,
+    type: 'direct_contact',
+    owner: { name: `${name} owner`, email: `${id}.owner@example.com` },
+    ...extra,
+  });
   return {
     operators: { email: 'privacy-ops@example.com' },
     integrations: [
-      {
-        id: 'crm',
-        name: 'Sandbox CRM',
-        type: 'api',
-        connector: 'http',
-        options: crmOptions('SANDBOX_CRM_TOKEN'),
-        retry: fastRetry,
-      },
-      {
-        id: 'crm-wrong-key',
-        name: 'CRM with a revoked key',
-        type: 'api',
-        connector: 'http',
-        options: crmOptions('WRONG_CRM_TOKEN'),
-        retry: fastRetry,
-      },
-      {
-        id: 'quick-skip',
-        name: 'Quick owner (skips)',
-        type: 'direct_contact',
-        owner: { name: 'Sam Skip', email: 'sam.skip@example.com' },
-        deadline: '2s',
-        on_no_response: 'skip',
-      },
-      {
-        id: 'quick-pause',
-        name: 'Quick owner (pauses)',
-        type: 'direct_contact',
-        owner: { name: 'Pat Pause', email: 'pat.pause@example.com' },
-        deadline: '2s',
-        on_no_response: 'pause',
-      },
+      crm('crm', 'Sandbox CRM'),
+      crm('crm-wrong-key', 'CRM with a revoked key', { options: crmOptions('WRONG_CRM_TOKEN') }),
+      crm('crm-stage2', 'CRM, second stage', { stage: 2 }),
+      crm('crm-manual', 'CRM, started by hand', { start: 'manual' }),
+      crm('crm-no-access', 'CRM, no extraction wanted', { access: false }),
+      crm('crm-full', 'CRM, whole-record deletion', { deletion: 'full' }),
+      crm('crm-keep', 'CRM, never deleted from', { deletion: 'skip' }),
+      owner('quick-skip', 'Quick owner (skips)', { deadline: '2s', on_no_response: 'skip' }),
+      owner('quick-pause', 'Quick owner (pauses)', { deadline: '2s', on_no_response: 'pause' }),
       {
         id: 'warehouse',
         name: 'Data Warehouse',
@@ -52,6 +45,15 @@ export function testIntegrations(crmUrl: string) {
         deadline: '14d',
         on_no_response: 'skip',
       },
+      owner('dc-stage2', 'Owner, second stage', { stage: 2 }),
+      owner('dc-manual', 'Owner, started by hand', { start: 'manual' }),
+      owner('dc-full', 'Owner, whole-record deletion', { deletion: 'full' }),
+      owner('dc-disconnected', 'Owner, disconnected', { disconnected: true }),
+      owner('days-pause', 'Owner with days to answer', {
+        deadline: '14d',
+        remind_before: '3d',
+        on_no_response: 'pause',
+      }),
     ],
   };
 }

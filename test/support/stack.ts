@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { temporal as proto } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   bundleWorkflowCode,
@@ -20,7 +21,7 @@ import { createLogger } from '../../src/infra/logger';
 import { createSandboxCrm, type SandboxCrm } from '../../src/sandbox/crm';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/definitions';
 import { createLetheWorker } from '../../src/worker/create-worker';
-import { temporalCliPath } from '../../scripts/temporal-binaries';
+import { temporalCliPath, temporalTestServerPath } from '../../scripts/temporal-binaries';
 import { TestSmtpServer } from './smtp';
 import { testIntegrations } from './integrations';
 
@@ -48,9 +49,32 @@ async function close(server: http.Server): Promise<void> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
+export type ServerKind = 'dev' | 'time-skipping';
+
+async function startTemporal(kind: ServerKind): Promise<TestWorkflowEnvironment> {
+  if (kind === 'dev') {
+    return TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: { type: 'existing-path', path: temporalCliPath() },
+        searchAttributes: SEARCH_ATTRIBUTES,
+      },
+    });
+  }
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },
+  });
+  const keyword = proto.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: 'default',
+    searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTES.map((key) => [key.name, keyword])),
+  });
+  return env;
+}
+
 /**
- * The whole product on real things: a Temporal dev server, a worker, the HTTP API, a real SMTP
- * server and the sandbox CRM, each on 127.0.0.1.
+ * The whole product on real things: a Temporal server (the dev server, or the time-skipping test
+ * server where days must pass), a worker, the HTTP API, a real SMTP server and the sandbox CRM,
+ * each on 127.0.0.1.
  */
 export class Stack {
   temporal!: TestWorkflowEnvironment;
@@ -66,21 +90,14 @@ export class Stack {
   // Product logs are kept for the failure output only when asked for: LOG_LEVEL=info make test.
   readonly log = createLogger('test', process.env.LOG_LEVEL ?? 'warn');
 
+  constructor(readonly kind: ServerKind = 'dev') {}
+
   async start(): Promise<void> {
     // Activities fail on purpose in these tests; the worker's own warnings would drown the report.
     Runtime.install({ logger: new DefaultLogger('ERROR') });
     process.env.SANDBOX_CRM_TOKEN = CRM_TOKEN;
     process.env.WRONG_CRM_TOKEN = 'not-the-token';
-    const [temporal] = await Promise.all([
-      TestWorkflowEnvironment.createLocal({
-        server: {
-          executable: { type: 'existing-path', path: temporalCliPath() },
-          searchAttributes: SEARCH_ATTRIBUTES,
-        },
-      }),
-      this.smtp.start(),
-      workflowBundle(),
-    ]);
+    const [temporal] = await Promise.all([startTemporal(this.kind), this.smtp.start(), workflowBundle()]);
     this.temporal = temporal;
 
     this.crm = createSandboxCrm({ token: CRM_TOKEN });
@@ -107,6 +124,9 @@ export class Stack {
         tokenSecret: this.environment.tokenSecret,
         blobs: new FileBlobStore(path.join(this.dataDir, 'blobs')),
         log: this.log,
+        // On the time-skipping server, "Due in 3 days" is counted on the server's clock.
+        clock:
+          this.kind === 'time-skipping' ? async () => new Date(await temporal.currentTimeMs()) : undefined,
       }),
     );
     await this.startWorker();
@@ -138,19 +158,24 @@ export class Stack {
   }
 }
 
-let stack: Promise<Stack> | undefined;
+const stacks = new Map<ServerKind, Promise<Stack>>();
 
 /** Started by the first suite that needs it, torn down once after the last (see hooks.ts). */
-export function getStack(): Promise<Stack> {
-  stack ??= (async () => {
-    const s = new Stack();
-    await s.start();
-    return s;
-  })();
+export function getStack(kind: ServerKind = 'dev'): Promise<Stack> {
+  let stack = stacks.get(kind);
+  if (!stack) {
+    stack = (async () => {
+      const s = new Stack(kind);
+      await s.start();
+      return s;
+    })();
+    stacks.set(kind, stack);
+  }
   return stack;
 }
 
-export async function stopStack(): Promise<void> {
-  if (stack) await (await stack).stop();
-  stack = undefined;
+export async function stopStacks(): Promise<void> {
+  const started = [...stacks.values()];
+  stacks.clear();
+  for (const stack of started) await (await stack).stop();
 }

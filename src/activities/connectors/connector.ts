@@ -8,7 +8,11 @@ export type ConnectorRecord = Record<string, unknown>;
 export interface Connector {
   find(subject: Subject): Promise<ConnectorRecord[]>;
   /** Deletes the records found; returns how many are gone (already deleted ones count). */
-  deleteRecords(subject: Subject, records: ConnectorRecord[]): Promise<number>;
+  deleteRecords(
+    subject: Subject,
+    records: ConnectorRecord[],
+    progress?: (deleted: number) => void,
+  ): Promise<number>;
   /** Full deletion: the system deletes everything about the subject in one go. */
   deleteSubject(subject: Subject): Promise<void>;
 }

@@ -136,7 +136,11 @@ class HttpConnector implements Connector {
     return recordsAt(response.data, this.options.find.records_path);
   }
 
-  async deleteRecords(subject: Subject, records: ConnectorRecord[]): Promise<number> {
+  async deleteRecords(
+    subject: Subject,
+    records: ConnectorRecord[],
+    progress?: (deleted: number) => void,
+  ): Promise<number> {
     const spec = this.options.delete_record;
     if (!spec)
       throw new ConnectorFailure({ kind: 'unknown' }, 'this connector has no delete_record call configured');
@@ -149,6 +153,7 @@ class HttpConnector implements Connector {
         if (!(axios.isAxiosError(error) && error.response?.status === 404)) throw error;
       }
       deleted += 1;
+      progress?.(deleted);
     }
     return deleted;
   }

@@ -1,10 +1,14 @@
-import { Router } from 'express';
+import express, { Router } from 'express';
 import type { BlobStore } from '../../infra/blob-store';
 import { verifyOwnerToken, type OwnerTokenClaims } from '../../infra/owner-token';
-import type { OwnerAnswer, StoredFile } from '../../domain';
+import { refuseOwnerAnswer, type OwnerAnswer, type StoredFile } from '../../domain';
 import { ApiError } from '../errors';
 import type { RequestService } from '../request-service';
 import { OWNER_UPLOAD_LIMITS, ownerAnswerSchema, type OwnerAnswerBody, validate } from '../schemas';
+
+/** Uploads arrive base64-encoded inside JSON: room for the upload limits, and no more. */
+const OWNER_BODY_LIMIT =
+  Math.ceil(OWNER_UPLOAD_LIMITS.files * OWNER_UPLOAD_LIMITS.bytesPerFile * (4 / 3)) + 64 * 1024;
 
 /** The owner's link is their only credential: signed, scoped to one request, integration and phase, expiring. */
 function ownerClaims(token: string, secret: string): OwnerTokenClaims {
@@ -53,20 +57,31 @@ export function ownerRouter(deps: {
     });
   });
 
-  router.post('/owner/:token', async (req, res) => {
-    const claims = ownerClaims(req.params.token, tokenSecret);
-    const body = validate(ownerAnswerSchema, req.body ?? {}, 'body');
-    // Check first that the answer is still wanted, so refused uploads are never stored.
-    const before = await requests.get(claims.requestId);
-    const waiting = before.integrations.find((i) => i.id === claims.integrationId)?.[claims.phase];
-    if (!waiting || waiting.state !== 'Processing') {
-      throw new ApiError('INVALID_STATE', 'this request no longer waits for an answer from you');
-    }
-    const answer = await storeFiles(blobs, claims.requestId, body);
-    const request = await requests.ownerReply(claims.requestId, claims.integrationId, claims.phase, answer);
-    const integration = request.integrations.find((i) => i.id === claims.integrationId);
-    res.json({ received: true, status: integration?.[claims.phase] ?? null });
-  });
+  router.post(
+    '/owner/:token',
+    (req, res, next) => {
+      res.locals.claims = ownerClaims(req.params.token, tokenSecret);
+      next();
+    },
+    // Only a valid link may send a large body; compressed bodies are refused (no inflation bombs).
+    express.json({ limit: OWNER_BODY_LIMIT, inflate: false }),
+    async (req, res) => {
+      const claims = res.locals.claims as OwnerTokenClaims;
+      const body = validate(ownerAnswerSchema, req.body ?? {}, 'body');
+      const refusal = refuseOwnerAnswer(claims.phase, body.answer);
+      if (refusal) throw new ApiError('MALFORMED_PARAMETER', `body.answer: ${refusal}`);
+      // Check first that the answer is still wanted, so refused uploads are never stored.
+      const before = await requests.get(claims.requestId);
+      const waiting = before.integrations.find((i) => i.id === claims.integrationId)?.[claims.phase];
+      if (!waiting || waiting.state !== 'Processing') {
+        throw new ApiError('INVALID_STATE', 'this request no longer waits for an answer from you');
+      }
+      const answer = await storeFiles(blobs, claims.requestId, body);
+      const request = await requests.ownerReply(claims.requestId, claims.integrationId, claims.phase, answer);
+      const integration = request.integrations.find((i) => i.id === claims.integrationId);
+      res.json({ received: true, status: integration?.[claims.phase] ?? null });
+    },
+  );
 
   return router;
 }

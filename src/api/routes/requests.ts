@@ -52,7 +52,7 @@ export function requestsRouter(requests: RequestService): Router {
     const id = requestId(req.params.id);
     const action = validate(actionSchema, req.params.action, 'action');
     const { actor } = validate(actionBodySchema, req.body ?? {}, 'body');
-    res.json(await requests.act(id, req.params.iid, action, actor ?? res.locals.client));
+    res.json(await requests.act(id, req.params.iid, action, { actor: res.locals.client, by: actor }));
   });
 
   return router;
