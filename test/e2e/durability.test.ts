@@ -85,3 +85,55 @@ describe('durability: the worker stops in the middle of a request', function () 
     );
   });
 });
+
+describe('an integration workflow that fails outright', function () {
+  this.timeout(60_000);
+
+  it('shows Error / Lethe error, and a retry runs it again to the end', async () => {
+    const stack = await getStack();
+    const lethe = new LetheApi(stack);
+    const created = await lethe.create({
+      type: 'access',
+      auto_process: true,
+      subject: { email: 'terminated@example.com' },
+      integrations: ['warehouse'],
+    });
+    await lethe.untilIntegration(created.id, 'warehouse', 'access', {
+      state: 'Processing',
+      detail: 'Due in 14 days',
+    });
+    await stack.temporal.client.workflow
+      .getHandle(`${created.id}/warehouse/access`)
+      .terminate('test: an operator killed it');
+    await lethe.untilIntegration(created.id, 'warehouse', 'access', {
+      state: 'Error',
+      detail: 'Lethe error',
+    });
+
+    const retried = await lethe.post(`/v1/requests/${created.id}/integrations/warehouse/retry`);
+    assert.equal(retried.status, 200, JSON.stringify(retried.body));
+    const again = await lethe.post(`/v1/requests/${created.id}/integrations/warehouse/retry`);
+    assert.equal(again.status, 409, 'a second click is refused while the first retry runs');
+    await lethe.untilIntegration(created.id, 'warehouse', 'access', {
+      state: 'Processing',
+      detail: 'Due in 14 days',
+    });
+    const mails = await eventually(
+      async () => stack.smtp.inbox.filter((m) => m.subject.includes(created.id)),
+      (found) => found.length === 2,
+      { what: 'a second email to the owner' },
+    );
+    const reply = await fetch(ownerLinkIn(mails[1]!.text), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ answer: 'no_data' }),
+    });
+    assert.equal(reply.status, 200);
+    const request = await lethe.until(created.id, (r) => r.closed, 'the request to close');
+    assert.deepEqual(phaseOf(request, 'warehouse', 'access'), {
+      state: 'Complete',
+      detail: 'No files uploaded',
+    });
+    assert.equal(request.error, 'user not found');
+  });
+});
