@@ -49,14 +49,17 @@ function counted(count: number, singular: string, plural: string, none: string):
   return `${count} ${count === 1 ? singular : plural}`;
 }
 
-/** "Due in 3 days" / "Due 2 days ago": whole days, rounded up, so a deadline later today reads "Due in 1 day". */
+/**
+ * "Due in 3 days": whole days left, rounded up, so a deadline later today reads "Due in 1 day".
+ * "Due 2 days ago": whole days passed, and at least one once the deadline is past.
+ */
 export function dueLabel(deadline: Date, now: Date): string {
   const remaining = deadline.getTime() - now.getTime();
   if (remaining > 0) {
     const days = Math.ceil(remaining / DAY_MS);
     return `Due in ${days} ${days === 1 ? 'day' : 'days'}`;
   }
-  const days = Math.max(1, Math.ceil(-remaining / DAY_MS));
+  const days = Math.max(1, Math.floor(-remaining / DAY_MS));
   return `Due ${days} ${days === 1 ? 'day' : 'days'} ago`;
 }
 

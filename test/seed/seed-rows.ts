@@ -116,7 +116,7 @@ export function rowKey(row: SeedRow): string {
 
 /**
  * Whether a shown `{state, detail}` is this row. `#` is a real count; the seed's "# of files
- * uploaded" reads "2 files uploaded" (contract section 2). Counts above 1 keep the plural forms.
+ * uploaded" reads "2 files uploaded", and a count of one reads in the singular (contract section 2).
  */
 export function matchesRow(row: SeedRow, shown: { state: string; detail: string | null }): boolean {
   if (shown.state !== row.state) return false;
@@ -124,7 +124,9 @@ export function matchesRow(row: SeedRow, shown: { state: string; detail: string 
   if (row.detail === '*') return typeof shown.detail === 'string' && shown.detail.length > 0;
   const pattern = row.detail
     .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-    .replace('# of files', '#')
-    .replace('#', '[0-9]+');
+    .replace('# of files', '# files')
+    .replace('#', '[0-9]+')
+    // "1 record found", "Due in 1 day": the singular reading of the same row.
+    .replace(/\b(day|record|file)s\b/, '$1s?');
   return shown.detail !== null && new RegExp(`^${pattern}$`).test(shown.detail);
 }

@@ -28,6 +28,9 @@ import { testIntegrations } from './integrations';
 export const API_KEY = 'test-key';
 export const CRM_TOKEN = 'test-crm-token';
 
+// Activities fail on purpose in these tests; the worker's own warnings would drown the report.
+Runtime.install({ logger: new DefaultLogger('ERROR') });
+
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
 /** The workflow code, bundled once per test run and shared by every worker the tests start. */
@@ -93,8 +96,6 @@ export class Stack {
   constructor(readonly kind: ServerKind = 'dev') {}
 
   async start(): Promise<void> {
-    // Activities fail on purpose in these tests; the worker's own warnings would drown the report.
-    Runtime.install({ logger: new DefaultLogger('ERROR') });
     process.env.SANDBOX_CRM_TOKEN = CRM_TOKEN;
     process.env.WRONG_CRM_TOKEN = 'not-the-token';
     const [temporal] = await Promise.all([startTemporal(this.kind), this.smtp.start(), workflowBundle()]);

@@ -77,7 +77,7 @@ describe('describePhase: states and details exactly as the seed tables', () => {
   });
 });
 
-describe('dueLabel: whole days, rounded up', () => {
+describe('dueLabel: whole days left rounded up, whole days passed rounded down', () => {
   const rows: [number, string][] = [
     [14, 'Due in 14 days'],
     [2.1, 'Due in 3 days'],
@@ -85,7 +85,8 @@ describe('dueLabel: whole days, rounded up', () => {
     [0.01, 'Due in 1 day'],
     [0, 'Due 1 day ago'],
     [-1, 'Due 1 day ago'],
-    [-1.5, 'Due 2 days ago'],
+    [-1.5, 'Due 1 day ago'],
+    [-2.01, 'Due 2 days ago'],
     [-30, 'Due 30 days ago'],
   ];
   for (const [days, label] of rows) {
