@@ -7,11 +7,17 @@ import type {
   Subject,
 } from '../domain';
 
-export interface FindRecordsInput {
+/** One attempt of a connector call. */
+export interface ConnectorCallInput {
   requestId: string;
+  phase: Phase;
   integration: ApiIntegrationConfig;
   subject: Subject;
+  /** 1 for the first try; the call log records it. */
+  attempt: number;
 }
+
+export type FindRecordsInput = ConnectorCallInput;
 
 /** Records stay in the blob store; only their count and reference travel through Temporal. */
 export interface FindRecordsResult {
@@ -19,10 +25,7 @@ export interface FindRecordsResult {
   ref: string;
 }
 
-export interface DeleteRecordsInput {
-  requestId: string;
-  integration: ApiIntegrationConfig;
-  subject: Subject;
+export interface DeleteRecordsInput extends ConnectorCallInput {
   /** What the access phase found; without it (access skipped or stopped) the connector looks again. */
   accessRef?: string;
 }
@@ -44,3 +47,19 @@ export interface OwnerRequestInput {
 
 /** Thrown by activities as an ApplicationFailure of this type; its message is the contract's. */
 export const INTEGRATION_FAILURE_TYPE = 'IntegrationFailure';
+
+/** The failure's details: whether the taxonomy calls it transient, and when the service said to come back. */
+export interface IntegrationFailureDetails {
+  retryable: boolean;
+  retryAfterMs?: number;
+}
+
+/** Why operators are told about an integration. */
+export interface OperatorNoticeInput {
+  to: string;
+  requestId: string;
+  integrationId: string;
+  integrationName: string;
+  phase: Phase;
+  reason: 'disconnected';
+}

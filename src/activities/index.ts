@@ -1,22 +1,34 @@
-import { ApplicationFailure, heartbeat } from '@temporalio/activity';
-import { classifyFailure } from '../domain';
+import { ApplicationFailure } from '@temporalio/activity';
+import { heartbeat } from '@temporalio/activity';
+import { classifyFailure, SUBJECT_IDENTIFIERS, type Subject } from '../domain';
 import type { BlobStore } from '../infra/blob-store';
+import { excerptOf, redact, type CallLogEntry, type FileCallLog } from '../infra/call-log';
 import type { Logger } from '../infra/logger';
 import type { Mailer } from '../infra/mailer';
-import { connectorFor, type ConnectorRecord, type SecretSource } from './connectors';
+import {
+  connectorFor,
+  type Connector,
+  type ConnectorRecord,
+  type HttpCall,
+  type SecretSource,
+} from './connectors';
 import { failureCauseOf } from './connectors/http-failure';
 import {
   INTEGRATION_FAILURE_TYPE,
+  type ConnectorCallInput,
   type DeleteRecordsInput,
   type DeleteRecordsResult,
   type FindRecordsInput,
   type FindRecordsResult,
+  type IntegrationFailureDetails,
+  type OperatorNoticeInput,
   type OwnerRequestInput,
 } from './contracts';
-import { ownerRequestMail } from './owner-mail';
+import { operatorNoticeMail, ownerRequestMail } from './owner-mail';
 
 export interface ActivityDependencies {
   blobs: BlobStore;
+  callLog: FileCallLog;
   mailer: Mailer;
   secrets: SecretSource;
   /** Builds the owner's signed link for one phase of one integration of one request. */
@@ -30,33 +42,71 @@ export interface ActivityDependencies {
 }
 
 /**
- * Classifies a failure by the contract's taxonomy and lets Temporal's retry policy act on it:
- * transient ones are retried (after Retry-After, if given), the rest fail at once.
+ * Classifies a failure by the contract's taxonomy. The integration's workflow decides from the
+ * details whether and when to try again, so it can show the attempt and the last error meanwhile.
  */
 function asIntegrationFailure(error: unknown): ApplicationFailure {
   const { message, retryable, retryAfterMs } = classifyFailure(failureCauseOf(error), new Date());
+  const details: IntegrationFailureDetails =
+    retryAfterMs === undefined ? { retryable } : { retryable, retryAfterMs };
   return ApplicationFailure.create({
     type: INTEGRATION_FAILURE_TYPE,
     message,
-    nonRetryable: !retryable,
-    nextRetryDelay: retryAfterMs,
+    nonRetryable: true,
+    details: [details],
   });
 }
 
-async function classified<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    throw asIntegrationFailure(error);
-  }
+function identifiersOf(subject: Subject): string[] {
+  return SUBJECT_IDENTIFIERS.map((key) => subject[key]).filter((v): v is string => typeof v === 'string');
 }
 
 export function createActivities(deps: ActivityDependencies) {
-  const { blobs, mailer, secrets, log } = deps;
+  const { blobs, callLog, mailer, secrets, log } = deps;
+
+  /**
+   * Runs one attempt against a connector: every HTTP call it makes goes to the call log, without
+   * the secrets it used or the subject's identifiers; any failure leaves classified.
+   */
+  async function attempt<T>(
+    input: ConnectorCallInput,
+    work: (connector: Connector) => Promise<T>,
+  ): Promise<T> {
+    const used: string[] = [];
+    const calls: HttpCall[] = [];
+    const tracked: SecretSource = (name) => {
+      const value = secrets(name);
+      if (value) used.push(value);
+      return value;
+    };
+    let failure: ApplicationFailure | undefined;
+    try {
+      return await work(connectorFor(input.integration, tracked, (call) => calls.push(call)));
+    } catch (error) {
+      failure = asIntegrationFailure(error);
+      throw failure;
+    } finally {
+      const hidden = [...used, ...identifiersOf(input.subject)];
+      const entry = (call: Partial<HttpCall>): CallLogEntry => ({
+        time: new Date().toISOString(),
+        attempt: input.attempt,
+        phase: input.phase,
+        method: call.method ?? null,
+        url: call.url ? redact(call.url, hidden) : null,
+        status: call.status ?? null,
+        excerpt: excerptOf(call.body, hidden),
+        error: call.error ?? null,
+      });
+      const entries = calls.map(entry);
+      if (failure && calls.length === 0) entries.push(entry({ error: failure.message }));
+      await callLog.append(input.requestId, input.integration.id, entries);
+    }
+  }
 
   return {
-    async findRecords({ requestId, integration, subject }: FindRecordsInput): Promise<FindRecordsResult> {
-      const records = await classified(() => connectorFor(integration, secrets).find(subject));
+    async findRecords(input: FindRecordsInput): Promise<FindRecordsResult> {
+      const { requestId, integration, subject } = input;
+      const records = await attempt(input, (connector) => connector.find(subject));
       const ref = await blobs.put(requestId, JSON.stringify(records), 'json');
       log.info({ requestId, integration: integration.id, count: records.length }, 'records found');
       return { count: records.length, ref };
@@ -64,8 +114,7 @@ export function createActivities(deps: ActivityDependencies) {
 
     async deleteRecords(input: DeleteRecordsInput): Promise<DeleteRecordsResult> {
       const { requestId, integration, subject, accessRef } = input;
-      const count = await classified(async () => {
-        const connector = connectorFor(integration, secrets);
+      const count = await attempt(input, async (connector) => {
         if (integration.deletion === 'full') {
           await connector.deleteSubject(subject);
           return 0;
@@ -88,6 +137,10 @@ export function createActivities(deps: ActivityDependencies) {
         deadline: input.deadline,
       });
       await mailer.send(ownerRequestMail(input, link));
+    },
+
+    async notifyOperators(input: OperatorNoticeInput): Promise<void> {
+      await mailer.send(operatorNoticeMail(input));
     },
   };
 }

@@ -1,6 +1,6 @@
 import { SUBJECT_IDENTIFIERS, type Subject } from '../domain';
 import type { Mail } from '../infra/mailer';
-import type { OwnerRequestInput } from './contracts';
+import type { OperatorNoticeInput, OwnerRequestInput } from './contracts';
 
 const escapeHtml = (text: string) =>
   text.replace(
@@ -49,5 +49,25 @@ export function ownerRequestMail(input: OwnerRequestInput, link: string): Mail {
     subject: `[Lethe] ${input.reminder ? 'Reminder: ' : ''}${phase === 'access' ? 'Data access' : 'Data deletion'} request ${requestId}: please answer by ${due}`,
     text,
     html,
+  };
+}
+
+/** To the privacy operators: an integration needs a person before the request can go on. */
+export function operatorNoticeMail(input: OperatorNoticeInput): Mail {
+  const what = `Integration "${input.integrationName}" (${input.integrationId}) is disconnected`;
+  const text = [
+    `${what}: privacy request ${input.requestId} could not reach it in its ${input.phase} phase.`,
+    '',
+    'Review the integration\'s connection (its credentials, or its "disconnected" flag), then retry or stop',
+    `it on the request: POST /v1/requests/${input.requestId}/integrations/${input.integrationId}/retry`,
+  ].join('\n');
+  return {
+    to: input.to,
+    subject: `[Lethe] ${what}`,
+    text,
+    html: text
+      .split('\n')
+      .map((line) => `<p>${escapeHtml(line)}</p>`)
+      .join('\n'),
   };
 }

@@ -2,6 +2,7 @@ import express from 'express';
 import type { Client } from '@temporalio/client';
 import type { LetheConfig } from '../domain';
 import type { BlobStore } from '../infra/blob-store';
+import type { FileCallLog } from '../infra/call-log';
 import type { Logger } from '../infra/logger';
 import { requireApiKey } from './auth';
 import { ApiError, errorHandler } from './errors';
@@ -15,6 +16,7 @@ export interface ApiDependencies {
   apiKeys: string[];
   tokenSecret: string;
   blobs: BlobStore;
+  callLog: FileCallLog;
   log: Logger;
   taskQueue?: string;
   clock?: Clock;
@@ -31,7 +33,12 @@ export function createApp(deps: ApiDependencies): express.Express {
 
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
 
-  app.use('/v1', requireApiKey(deps.apiKeys), express.json({ limit: '64kb' }), requestsRouter(requests));
+  app.use(
+    '/v1',
+    requireApiKey(deps.apiKeys),
+    express.json({ limit: '64kb' }),
+    requestsRouter(requests, deps.callLog),
+  );
   app.use(ownerRouter({ requests, blobs: deps.blobs, tokenSecret: deps.tokenSecret }));
 
   app.use((req) => {

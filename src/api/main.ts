@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { loadEnvironment } from '../config/environment';
 import { loadIntegrationsFile } from '../config/integrations-file';
 import { FileBlobStore } from '../infra/blob-store';
+import { FileCallLog } from '../infra/call-log';
 import { createLogger } from '../infra/logger';
 import { createApp } from './app';
 
@@ -19,6 +20,7 @@ async function main() {
     apiKeys: environment.apiKeys,
     tokenSecret: environment.tokenSecret,
     blobs: new FileBlobStore(path.join(environment.dataDir, 'blobs')),
+    callLog: new FileCallLog(path.join(environment.dataDir, 'blobs')),
     log,
   });
   const server = app.listen(environment.port, environment.host, () =>

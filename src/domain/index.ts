@@ -6,3 +6,4 @@ export * from './integration-state';
 export * from './privacy-request';
 export * from './request';
 export * from './request-view';
+export * from './retry';

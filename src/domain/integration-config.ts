@@ -12,6 +12,7 @@ export const retrySchema = z
     initial_interval: duration.default('1s'),
     max_interval: duration.default('1m'),
     max_attempts: z.number().int().min(1).max(1000).default(8),
+    max_elapsed: duration.default('1d'),
   })
   .strict();
 
@@ -34,7 +35,12 @@ export const apiIntegrationSchema = z
     connector: z.string().min(1),
     /** Checked against the connector's own schema at start-up; secrets only as `*_env` references. */
     options: z.record(z.string(), z.unknown()).default({}),
-    retry: retrySchema.default({ initial_interval: '1s', max_interval: '1m', max_attempts: 8 }),
+    retry: retrySchema.default({
+      initial_interval: '1s',
+      max_interval: '1m',
+      max_attempts: 8,
+      max_elapsed: '1d',
+    }),
   })
   .strict();
 

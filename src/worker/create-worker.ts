@@ -4,6 +4,7 @@ import { createActivities } from '../activities';
 import type { Environment } from '../config/environment';
 import { DAY_MS } from '../domain';
 import { FileBlobStore } from '../infra/blob-store';
+import { FileCallLog } from '../infra/call-log';
 import type { Logger } from '../infra/logger';
 import { createMailer } from '../infra/mailer';
 import { signOwnerToken } from '../infra/owner-token';
@@ -24,6 +25,7 @@ export interface LetheWorkerOptions {
 export function createLetheActivities(environment: Environment, log: Logger) {
   return createActivities({
     blobs: new FileBlobStore(path.join(environment.dataDir, 'blobs')),
+    callLog: new FileCallLog(path.join(environment.dataDir, 'blobs')),
     mailer: createMailer({
       smtpUrl: environment.smtpUrl,
       outboxDir: path.join(environment.dataDir, 'outbox'),

@@ -1,8 +1,13 @@
 import * as wf from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import { type FindRecordsResult, INTEGRATION_FAILURE_TYPE } from '../activities/contracts';
+import {
+  INTEGRATION_FAILURE_TYPE,
+  type FindRecordsResult,
+  type IntegrationFailureDetails,
+} from '../activities/contracts';
 import { ownerAnswerOutcome } from '../domain/decisions';
 import { parseDuration } from '../domain/duration';
+import { nextAttemptDelay, retryPolicyOf } from '../domain/retry';
 import { isIntegrationErrorMessage, type IntegrationErrorMessage } from '../domain/errors';
 import type {
   ApiIntegrationConfig,
@@ -23,6 +28,8 @@ export interface IntegrationWorkflowInput {
   integration: IntegrationConfig;
   /** Deletion phase: where the access phase left the records it found. */
   accessRef?: string;
+  /** Told, once, when the integration turns out to be disconnected. */
+  operatorsEmail?: string;
 }
 
 export interface IntegrationWorkflowResult {
@@ -69,6 +76,26 @@ export async function IntegrationWorkflow(
       status,
     });
 
+  let operatorsTold = false;
+  const tellOperators = async () => {
+    if (operatorsTold || !input.operatorsEmail) return;
+    operatorsTold = true;
+    const { requestId, phase, integration } = input;
+    try {
+      await mailActivities.notifyOperators({
+        to: input.operatorsEmail,
+        requestId,
+        phase,
+        integrationId: integration.id,
+        integrationName: integration.name,
+        reason: 'disconnected',
+      });
+    } catch {
+      // The integration shows its error whether or not the notice went out.
+    }
+  };
+  const mailbox: Mailbox = { has, next, report, tellOperators };
+
   if (input.integration.start === 'manual') {
     await report({ kind: 'pending', reason: 'manual_start' });
     if ((await next('start', 'stop')).command === 'stop') return STOPPED;
@@ -79,17 +106,20 @@ export async function IntegrationWorkflow(
   // Its configuration is the one the request started with, so a retry finds it disconnected again.
   while (integration.disconnected) {
     await report({ kind: 'error', message: 'Disconnected integration', at: new Date().toISOString() });
+    await tellOperators();
     if ((await next('retry', 'stop')).command === 'stop') return STOPPED;
   }
   return integration.type === 'api'
-    ? runApiIntegration({ ...input, integration }, { has, next, report })
-    : runDirectContact({ ...input, integration }, { has, next, report });
+    ? runApiIntegration({ ...input, integration }, mailbox)
+    : runDirectContact({ ...input, integration }, mailbox);
 }
 
+/** What an integration's workflow hears from the request's (commands) and says back (reports, notices). */
 interface Mailbox {
   has(...names: CommandName[]): boolean;
   next(...names: CommandName[]): Promise<IntegrationCommand>;
   report(status: PhaseStatus): Promise<void>;
+  tellOperators(): Promise<void>;
 }
 
 /** Runs `work` unless an operator stops the integration first; then the work is cancelled. */
@@ -105,45 +135,48 @@ async function unlessStopped<T>(mailbox: Mailbox, work: () => Promise<T>): Promi
   return winner;
 }
 
-function failureMessage(error: unknown): IntegrationErrorMessage {
-  const cause = error instanceof wf.ActivityFailure ? error.cause : error;
-  if (cause instanceof wf.ApplicationFailure && cause.type === INTEGRATION_FAILURE_TYPE) {
-    return isIntegrationErrorMessage(cause.message) ? cause.message : 'Lethe error';
-  }
-  return 'Lethe error';
+interface Failure {
+  message: IntegrationErrorMessage;
+  retryable: boolean;
+  retryAfterMs?: number;
 }
 
-function connectorActivities(integration: ApiIntegrationConfig): Activities {
-  const { retry } = integration;
-  return wf.proxyActivities<Activities>({
-    startToCloseTimeout: '30 minutes',
-    heartbeatTimeout: '5 minutes',
-    retry: {
-      initialInterval: parseDuration(retry.initial_interval),
-      maximumInterval: parseDuration(retry.max_interval),
-      backoffCoefficient: 2,
-      maximumAttempts: retry.max_attempts,
-    },
-  });
+/** What an activity's failure means for the integration: the taxonomy's message, and whether to try again. */
+function failureOf(error: unknown): Failure {
+  const cause = error instanceof wf.ActivityFailure ? error.cause : error;
+  if (cause instanceof wf.ApplicationFailure && cause.type === INTEGRATION_FAILURE_TYPE) {
+    const details = (cause.details?.[0] ?? { retryable: false }) as IntegrationFailureDetails;
+    const message = isIntegrationErrorMessage(cause.message) ? cause.message : 'Lethe error';
+    return { message, retryable: details.retryable, retryAfterMs: details.retryAfterMs };
+  }
+  // The attempt timed out (a worker lost mid-call): worth another attempt.
+  if (cause instanceof wf.TimeoutFailure) return { message: 'Lethe error', retryable: true };
+  return { message: 'Lethe error', retryable: false };
 }
+
+/**
+ * One try per activity: the workflow itself waits between attempts (durable timers), so the
+ * integration can show which attempt runs and what failed last, and a stop interrupts the wait.
+ */
+const connectorActivities = wf.proxyActivities<Activities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '5 minutes',
+  retry: { maximumAttempts: 1 },
+});
 
 async function runApiIntegration(
   input: IntegrationWorkflowInput & { integration: ApiIntegrationConfig },
   mailbox: Mailbox,
 ): Promise<IntegrationWorkflowResult> {
-  const { integration, requestId, subject } = input;
-  const activities = connectorActivities(integration);
-  const call = async (): Promise<IntegrationWorkflowResult> => {
-    if (input.phase === 'access') {
-      const found: FindRecordsResult = await activities.findRecords({ requestId, integration, subject });
+  const { integration, requestId, subject, phase } = input;
+  const policy = retryPolicyOf(integration.retry);
+  const call = async (attempt: number): Promise<IntegrationWorkflowResult> => {
+    const callInput = { requestId, phase, integration, subject, attempt };
+    if (phase === 'access') {
+      const found: FindRecordsResult = await connectorActivities.findRecords(callInput);
       return complete({ kind: 'records_found', count: found.count }, found.ref);
     }
-    const deleted = await activities.deleteRecords({
-      requestId,
-      integration,
-      subject,
-      accessRef: input.accessRef,
-    });
+    const deleted = await connectorActivities.deleteRecords({ ...callInput, accessRef: input.accessRef });
     return complete(
       integration.deletion === 'full'
         ? { kind: 'deletion_done' }
@@ -151,17 +184,32 @@ async function runApiIntegration(
     );
   };
 
+  let attempt = 1;
+  let firstAttemptAt = Date.now();
+  await mailbox.report({ kind: 'submitted' });
   for (;;) {
-    await mailbox.report({ kind: 'submitted' });
-    let message: IntegrationErrorMessage;
+    let failure: Failure;
     try {
-      const result = await unlessStopped(mailbox, call);
+      const result = await unlessStopped(mailbox, () => call(attempt));
       return result === 'stopped' ? STOPPED : result.value;
     } catch (error) {
-      message = failureMessage(error);
+      failure = failureOf(error);
     }
-    await mailbox.report({ kind: 'error', message, at: new Date().toISOString() });
+    const delay = failure.retryable
+      ? nextAttemptDelay(policy, attempt, Date.now() - firstAttemptAt, failure.retryAfterMs)
+      : undefined;
+    if (delay !== undefined) {
+      attempt += 1;
+      await mailbox.report({ kind: 'submitted', attempt, lastError: failure.message });
+      if (await wf.condition(() => mailbox.has('stop'), delay)) return STOPPED;
+      continue;
+    }
+    await mailbox.report({ kind: 'error', message: failure.message, at: new Date().toISOString() });
+    if (failure.message === 'Disconnected integration') await mailbox.tellOperators();
     if ((await mailbox.next('retry', 'stop')).command === 'stop') return STOPPED;
+    attempt += 1;
+    firstAttemptAt = Date.now();
+    await mailbox.report({ kind: 'submitted' });
   }
 }
 
@@ -192,7 +240,11 @@ async function runDirectContact(
       }
       break;
     } catch (error) {
-      await mailbox.report({ kind: 'error', message: failureMessage(error), at: new Date().toISOString() });
+      await mailbox.report({
+        kind: 'error',
+        message: failureOf(error).message,
+        at: new Date().toISOString(),
+      });
       if ((await mailbox.next('retry', 'stop')).command === 'stop') return STOPPED;
     }
   }

@@ -154,6 +154,7 @@ export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promis
               subject: input.subject,
               integration: config,
               accessRef: accessRefs.get(integration.id),
+              operatorsEmail: input.operatorsEmail,
             },
           ],
         });

@@ -35,6 +35,10 @@ export function testIntegrations(crmUrl: string) {
       crm('crm-no-access', 'CRM, no extraction wanted', { access: false }),
       crm('crm-full', 'CRM, whole-record deletion', { deletion: 'full' }),
       crm('crm-keep', 'CRM, never deleted from', { deletion: 'skip' }),
+      crm('crm-patient', 'CRM, retried patiently', {
+        retry: { initial_interval: '1s', max_interval: '2s', max_attempts: 6 },
+      }),
+      crm('crm-no-credential', 'CRM whose key is not set', { options: crmOptions('LETHE_TEST_UNSET_TOKEN') }),
       owner('quick-skip', 'Quick owner (skips)', { deadline: '2s', on_no_response: 'skip' }),
       owner('quick-pause', 'Quick owner (pauses)', { deadline: '2s', on_no_response: 'pause' }),
       {

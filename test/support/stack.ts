@@ -17,6 +17,7 @@ import { loadEnvironment, type Environment } from '../../src/config/environment'
 import { validateLetheConfig } from '../../src/config/integrations-file';
 import type { LetheConfig } from '../../src/domain';
 import { FileBlobStore } from '../../src/infra/blob-store';
+import { FileCallLog } from '../../src/infra/call-log';
 import { createLogger } from '../../src/infra/logger';
 import { createSandboxCrm, type SandboxCrm } from '../../src/sandbox/crm';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/definitions';
@@ -124,6 +125,7 @@ export class Stack {
         apiKeys: this.environment.apiKeys,
         tokenSecret: this.environment.tokenSecret,
         blobs: new FileBlobStore(path.join(this.dataDir, 'blobs')),
+        callLog: new FileCallLog(path.join(this.dataDir, 'blobs')),
         log: this.log,
         // On the time-skipping server, "Due in 3 days" is counted on the server's clock.
         clock:

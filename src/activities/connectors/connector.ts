@@ -20,9 +20,18 @@ export interface Connector {
 /** Reads a secret named by the configuration; secrets are never written in the configuration itself. */
 export type SecretSource = (variable: string) => string | undefined;
 
+/** An HTTP exchange as it happened, before redaction: the activity records it in the call log. */
+export interface HttpCall {
+  method: string;
+  url: string;
+  status: number | null;
+  body: unknown;
+  error: string | null;
+}
+
 export interface ConnectorDefinition<Options> {
   optionsSchema: z.ZodType<Options>;
-  create(options: Options, secrets: SecretSource): Connector;
+  create(options: Options, secrets: SecretSource, onCall: (call: HttpCall) => void): Connector;
 }
 
 /** A failure the error taxonomy knows how to classify. */

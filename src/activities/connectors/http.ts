@@ -1,6 +1,7 @@
 import axios, { type AxiosInstance, type Method } from 'axios';
 import { z } from 'zod';
 import { DURATION_PATTERN, parseDuration, type Subject } from '../../domain';
+import { recordCalls } from './http-calls';
 import {
   ConnectorFailure,
   requireSecret,
@@ -168,12 +169,13 @@ class HttpConnector implements Connector {
 
 export const httpConnector: ConnectorDefinition<HttpConnectorOptions> = {
   optionsSchema: httpConnectorOptions,
-  create(options, secrets) {
+  create(options, secrets, onCall) {
     const http = axios.create({
       baseURL: options.base_url,
       timeout: parseDuration(options.timeout),
       headers: { Accept: 'application/json', ...authHeaders(options, secrets) },
     });
+    recordCalls(http, onCall);
     return new HttpConnector(options, http);
   },
 };

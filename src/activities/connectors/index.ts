@@ -1,5 +1,5 @@
 import { describeConfigIssues, type ApiIntegrationConfig } from '../../domain';
-import type { Connector, ConnectorDefinition, SecretSource } from './connector';
+import type { Connector, ConnectorDefinition, HttpCall, SecretSource } from './connector';
 import { httpConnector } from './http';
 
 /** Every connector Lethe knows, by the name integrations use in `connector:`. */
@@ -24,9 +24,19 @@ export function checkConnectorOptions(integration: ApiIntegrationConfig): string
   return describeConfigIssues(result.error).map((line) => `integration "${integration.id}" options.${line}`);
 }
 
-export function connectorFor(integration: ApiIntegrationConfig, secrets: SecretSource): Connector {
+export function connectorFor(
+  integration: ApiIntegrationConfig,
+  secrets: SecretSource,
+  onCall: (call: HttpCall) => void,
+): Connector {
   const definition = definitionOf(integration);
-  return definition.create(definition.optionsSchema.parse(integration.options), secrets);
+  return definition.create(definition.optionsSchema.parse(integration.options), secrets, onCall);
 }
 
-export { ConnectorFailure, type Connector, type ConnectorRecord, type SecretSource } from './connector';
+export {
+  ConnectorFailure,
+  type Connector,
+  type ConnectorRecord,
+  type HttpCall,
+  type SecretSource,
+} from './connector';

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { ApiError } from '../errors';
+import type { FileCallLog } from '../../infra/call-log';
 import type { RequestService } from '../request-service';
 import {
   actionBodySchema,
@@ -18,7 +19,7 @@ function requestId(raw: string): string {
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
-export function requestsRouter(requests: RequestService): Router {
+export function requestsRouter(requests: RequestService, callLog: FileCallLog): Router {
   const router = Router();
 
   router.post('/requests', async (req, res) => {
@@ -53,6 +54,16 @@ export function requestsRouter(requests: RequestService): Router {
     const action = validate(actionSchema, req.params.action, 'action');
     const { actor } = validate(actionBodySchema, req.body ?? {}, 'body');
     res.json(await requests.act(id, req.params.iid, action, { actor: res.locals.client, by: actor }));
+  });
+
+  router.get('/requests/:id/integrations/:iid/error-log', async (req, res) => {
+    const request = await requests.get(requestId(req.params.id));
+    const integration = request.integrations.find((i) => i.id === req.params.iid);
+    if (!integration)
+      throw new ApiError('ROUTE_NOT_FOUND', `integration "${req.params.iid}" is not part of this request`);
+    const entries = await callLog.read(request.id, integration.id);
+    res.attachment(`${request.id}-${integration.id}-error-log.json`);
+    res.json({ request_id: request.id, integration_id: integration.id, error: integration.error, entries });
   });
 
   return router;

@@ -1,0 +1,72 @@
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+
+/** One HTTP call an integration made (or the failure that kept it from making one). */
+export interface CallLogEntry {
+  time: string;
+  attempt: number;
+  phase: string;
+  method: string | null;
+  /** Without secrets or the subject's identifiers. */
+  url: string | null;
+  status: number | null;
+  /** The start of the response, redacted likewise. */
+  excerpt: string | null;
+  error: string | null;
+}
+
+const SAFE = /^[A-Za-z0-9_-]{1,128}$/;
+
+/**
+ * Every call of every attempt, per integration of a request: what an operator downloads to see
+ * why an integration is in Error. Kept beside the request's blobs, one JSON line per call.
+ */
+export class FileCallLog {
+  constructor(private readonly root: string) {}
+
+  async append(requestId: string, integrationId: string, entries: CallLogEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const file = this.fileOf(requestId, integrationId);
+    await mkdir(path.dirname(file), { recursive: true });
+    await appendFile(file, entries.map((e) => `${JSON.stringify(e)}\n`).join(''), { mode: 0o600 });
+  }
+
+  async read(requestId: string, integrationId: string): Promise<CallLogEntry[]> {
+    let text: string;
+    try {
+      text = await readFile(this.fileOf(requestId, integrationId), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    return text
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as CallLogEntry);
+  }
+
+  private fileOf(requestId: string, integrationId: string): string {
+    if (!SAFE.test(requestId) || !SAFE.test(integrationId))
+      throw new Error('not a request or integration id');
+    return path.join(this.root, requestId, `calls-${integrationId}.jsonl`);
+  }
+}
+
+const EXCERPT_CHARS = 500;
+
+/** Replaces every occurrence of the given values (secrets, identifiers) in a text. */
+export function redact(text: string, values: string[]): string {
+  return values
+    .filter((v) => v.length >= 3)
+    .sort((a, b) => b.length - a.length)
+    .reduce((out, value) => {
+      const encoded = encodeURIComponent(value);
+      return out.split(value).join('[redacted]').split(encoded).join('[redacted]');
+    }, text);
+}
+
+export function excerptOf(body: unknown, values: string[]): string | null {
+  if (body === undefined || body === null || body === '') return null;
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  return redact(text, values).slice(0, EXCERPT_CHARS);
+}
