@@ -15,24 +15,17 @@ export interface ConnectorCallInput {
   subject: Subject;
   /** 1 for the first try; the call log records it. */
   attempt: number;
-}
-
-export type FindRecordsInput = ConnectorCallInput;
-
-/** Records stay in the blob store; only their count and reference travel through Temporal. */
-export interface FindRecordsResult {
-  count: number;
-  ref: string;
-}
-
-export interface DeleteRecordsInput extends ConnectorCallInput {
-  /** What the access phase found; without it (access skipped or stopped) the connector looks again. */
+  /** Deletion phase: what the access phase found; without it the connector looks again. */
   accessRef?: string;
 }
 
-export interface DeleteRecordsResult {
-  count: number;
-}
+/**
+ * Where a connector call left things: done, with a count (and, for access, where the records
+ * are), or a job the service works on, to be polled.
+ */
+export type ConnectorStep =
+  | { done: true; count: number; ref?: string }
+  | { done: false; job: string; pollEveryMs: number; giveUpAfterMs: number };
 
 export interface OwnerRequestInput {
   requestId: string;

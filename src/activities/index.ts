@@ -7,6 +7,7 @@ import type { Logger } from '../infra/logger';
 import type { Mailer } from '../infra/mailer';
 import {
   connectorFor,
+  type Answer,
   type Connector,
   type ConnectorRecord,
   type HttpCall,
@@ -16,10 +17,7 @@ import { failureCauseOf } from './connectors/http-failure';
 import {
   INTEGRATION_FAILURE_TYPE,
   type ConnectorCallInput,
-  type DeleteRecordsInput,
-  type DeleteRecordsResult,
-  type FindRecordsInput,
-  type FindRecordsResult,
+  type ConnectorStep,
   type IntegrationFailureDetails,
   type OperatorNoticeInput,
   type OwnerRequestInput,
@@ -103,30 +101,73 @@ export function createActivities(deps: ActivityDependencies) {
     }
   }
 
-  return {
-    async findRecords(input: FindRecordsInput): Promise<FindRecordsResult> {
-      const { requestId, integration, subject } = input;
-      const records = await attempt(input, (connector) => connector.find(subject));
+  async function recordsAt(ref: string): Promise<ConnectorRecord[]> {
+    return JSON.parse((await blobs.get(ref)).toString('utf8')) as ConnectorRecord[];
+  }
+
+  async function settledRecords(answer: Answer<ConnectorRecord[]>): Promise<ConnectorRecord[]> {
+    if (!answer.done)
+      throw new Error('a connector that works in jobs cannot delete records it has not found first');
+    return answer.value;
+  }
+
+  /** A connector's answer as the workflow sees it: a count (and where the records are), or a job. */
+  async function settle(
+    input: ConnectorCallInput,
+    connector: Connector,
+    answer: Answer<ConnectorRecord[] | number | undefined | void>,
+    deletedIfUnknown = 0,
+  ): Promise<ConnectorStep> {
+    const { requestId, integration } = input;
+    if (!answer.done) {
+      const polling = connector.polling ?? { everyMs: 30_000, giveUpAfterMs: 7 * 86_400_000 };
+      return {
+        done: false,
+        job: answer.job,
+        pollEveryMs: polling.everyMs,
+        giveUpAfterMs: polling.giveUpAfterMs,
+      };
+    }
+    if (input.phase === 'access') {
+      const records = (answer.value ?? []) as ConnectorRecord[];
       const ref = await blobs.put(requestId, JSON.stringify(records), 'json');
       log.info({ requestId, integration: integration.id, count: records.length }, 'records found');
-      return { count: records.length, ref };
+      return { done: true, count: records.length, ref };
+    }
+    const count = typeof answer.value === 'number' ? answer.value : deletedIfUnknown;
+    log.info({ requestId, integration: integration.id, count }, 'records deleted');
+    return { done: true, count };
+  }
+
+  return {
+    /** Finds the subject's records (access) or deletes them (deletion); may leave a job to poll. */
+    async callConnector(input: ConnectorCallInput): Promise<ConnectorStep> {
+      return attempt(input, async (connector) => {
+        if (input.phase === 'access') return settle(input, connector, await connector.find(input.subject));
+        const { integration, subject } = input;
+        if (integration.deletion === 'full')
+          return settle(input, connector, await connector.deleteSubject(subject));
+        const records = input.accessRef ? await recordsAt(input.accessRef) : undefined;
+        const found = records ?? (await settledRecords(await connector.find(subject)));
+        // A heartbeat per record: a long deletion is not mistaken for a stuck one, and a stop reaches it.
+        return settle(
+          input,
+          connector,
+          await connector.deleteRecords(subject, found, (n) => heartbeat(n)),
+          found.length,
+        );
+      });
     },
 
-    async deleteRecords(input: DeleteRecordsInput): Promise<DeleteRecordsResult> {
-      const { requestId, integration, subject, accessRef } = input;
-      const count = await attempt(input, async (connector) => {
-        if (integration.deletion === 'full') {
-          await connector.deleteSubject(subject);
-          return 0;
-        }
-        const records: ConnectorRecord[] = accessRef
-          ? JSON.parse((await blobs.get(accessRef)).toString('utf8'))
-          : await connector.find(subject);
-        // A heartbeat per record: a long deletion is not mistaken for a stuck one, and a stop reaches it.
-        return connector.deleteRecords(subject, records, (deleted) => heartbeat(deleted));
+    /** How a job the service accepted is going; the workflow waits between polls. */
+    async pollConnector(input: ConnectorCallInput & { job: string }): Promise<ConnectorStep> {
+      return attempt(input, async (connector) => {
+        if (!connector.poll)
+          throw new Error(`connector "${input.integration.connector}" has no jobs to poll`);
+        const answer = await connector.poll(input.job, input.phase === 'access' ? 'find' : 'delete');
+        const found = input.accessRef ? (await recordsAt(input.accessRef)).length : 0;
+        return settle(input, connector, answer, found);
       });
-      log.info({ requestId, integration: integration.id, count }, 'records deleted');
-      return { count };
     },
 
     async sendOwnerRequest(input: OwnerRequestInput): Promise<void> {

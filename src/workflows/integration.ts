@@ -2,7 +2,7 @@ import * as wf from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import {
   INTEGRATION_FAILURE_TYPE,
-  type FindRecordsResult,
+  type ConnectorStep,
   type IntegrationFailureDetails,
 } from '../activities/contracts';
 import { ownerAnswerOutcome } from '../domain/decisions';
@@ -168,20 +168,20 @@ async function runApiIntegration(
   input: IntegrationWorkflowInput & { integration: ApiIntegrationConfig },
   mailbox: Mailbox,
 ): Promise<IntegrationWorkflowResult> {
-  const { integration, requestId, subject, phase } = input;
+  const { integration, requestId, subject, phase, accessRef } = input;
   const policy = retryPolicyOf(integration.retry);
-  const call = async (attempt: number): Promise<IntegrationWorkflowResult> => {
-    const callInput = { requestId, phase, integration, subject, attempt };
-    if (phase === 'access') {
-      const found: FindRecordsResult = await connectorActivities.findRecords(callInput);
-      return complete({ kind: 'records_found', count: found.count }, found.ref);
-    }
-    const deleted = await connectorActivities.deleteRecords({ ...callInput, accessRef: input.accessRef });
-    return complete(
-      integration.deletion === 'full'
-        ? { kind: 'deletion_done' }
-        : { kind: 'records_deleted', count: deleted.count },
-    );
+  /** A job the service accepted: polled, never submitted again (a new worker picks it up from here). */
+  let job: { id: string; since: number } | undefined;
+  const call = (attempt: number): Promise<ConnectorStep> => {
+    const callInput = { requestId, phase, integration, subject, attempt, accessRef };
+    return job
+      ? connectorActivities.pollConnector({ ...callInput, job: job.id })
+      : connectorActivities.callConnector(callInput);
+  };
+  const done = (step: { count: number; ref?: string }): IntegrationWorkflowResult => {
+    if (phase === 'access') return complete({ kind: 'records_found', count: step.count }, step.ref);
+    if (integration.deletion === 'full') return complete({ kind: 'deletion_done' });
+    return complete({ kind: 'records_deleted', count: step.count });
   };
 
   let attempt = 1;
@@ -191,7 +191,17 @@ async function runApiIntegration(
     let failure: Failure;
     try {
       const result = await unlessStopped(mailbox, () => call(attempt));
-      return result === 'stopped' ? STOPPED : result.value;
+      if (result === 'stopped') return STOPPED;
+      const step = result.value;
+      if (step.done) return done(step);
+      job ??= { id: step.job, since: Date.now() };
+      if (Date.now() - job.since < step.giveUpAfterMs) {
+        if (await wf.condition(() => mailbox.has('stop'), step.pollEveryMs)) return STOPPED;
+        continue;
+      }
+      // The service never finished the job: an operator may retry (polling it again) or stop.
+      job.since = Date.now();
+      failure = { message: 'Request timeout', retryable: false };
     } catch (error) {
       failure = failureOf(error);
     }

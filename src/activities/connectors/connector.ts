@@ -4,17 +4,27 @@ import type { FailureCause, Subject } from '../../domain';
 /** A record as the third party returns it; Lethe keeps it as it is. */
 export type ConnectorRecord = Record<string, unknown>;
 
+/**
+ * A service answers at once, or accepts a job it works on for a while (seconds to days): then
+ * Lethe polls it, with durable timers in between, until the job is done.
+ */
+export type Answer<T> = { done: true; value: T } | { done: false; job: string };
+
 /** What Lethe needs of a third-party system. One file per connector implements it. */
 export interface Connector {
-  find(subject: Subject): Promise<ConnectorRecord[]>;
-  /** Deletes the records found; returns how many are gone (already deleted ones count). */
+  find(subject: Subject): Promise<Answer<ConnectorRecord[]>>;
+  /** Deletes the records found; answers how many are gone (already deleted ones count). */
   deleteRecords(
     subject: Subject,
     records: ConnectorRecord[],
     progress?: (deleted: number) => void,
-  ): Promise<number>;
+  ): Promise<Answer<number>>;
   /** Full deletion: the system deletes everything about the subject in one go. */
-  deleteSubject(subject: Subject): Promise<void>;
+  deleteSubject(subject: Subject): Promise<Answer<void>>;
+  /** Services that work asynchronously: how a job that find or a deletion started is going. */
+  poll?(job: string, purpose: 'find' | 'delete'): Promise<Answer<ConnectorRecord[] | undefined>>;
+  /** How often to poll such a service, and when to give up on a job. */
+  readonly polling?: { everyMs: number; giveUpAfterMs: number };
 }
 
 /** Reads a secret named by the configuration; secrets are never written in the configuration itself. */

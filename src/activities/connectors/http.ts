@@ -5,6 +5,7 @@ import { recordCalls } from './http-calls';
 import {
   ConnectorFailure,
   requireSecret,
+  type Answer,
   type Connector,
   type ConnectorDefinition,
   type ConnectorRecord,
@@ -132,16 +133,16 @@ class HttpConnector implements Connector {
     });
   }
 
-  async find(subject: Subject): Promise<ConnectorRecord[]> {
+  async find(subject: Subject): Promise<Answer<ConnectorRecord[]>> {
     const response = await this.send(this.options.find, { subject });
-    return recordsAt(response.data, this.options.find.records_path);
+    return { done: true, value: recordsAt(response.data, this.options.find.records_path) };
   }
 
   async deleteRecords(
     subject: Subject,
     records: ConnectorRecord[],
     progress?: (deleted: number) => void,
-  ): Promise<number> {
+  ): Promise<Answer<number>> {
     const spec = this.options.delete_record;
     if (!spec)
       throw new ConnectorFailure({ kind: 'unknown' }, 'this connector has no delete_record call configured');
@@ -156,14 +157,15 @@ class HttpConnector implements Connector {
       deleted += 1;
       progress?.(deleted);
     }
-    return deleted;
+    return { done: true, value: deleted };
   }
 
-  async deleteSubject(subject: Subject): Promise<void> {
+  async deleteSubject(subject: Subject): Promise<Answer<void>> {
     const spec = this.options.delete_subject;
     if (!spec)
       throw new ConnectorFailure({ kind: 'unknown' }, 'this connector has no delete_subject call configured');
     await this.send(spec, { subject });
+    return { done: true, value: undefined };
   }
 }
 

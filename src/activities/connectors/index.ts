@@ -35,6 +35,7 @@ export function connectorFor(
 
 export {
   ConnectorFailure,
+  type Answer,
   type Connector,
   type ConnectorRecord,
   type HttpCall,
