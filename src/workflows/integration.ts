@@ -243,7 +243,10 @@ async function runDirectContact(
     subject: input.subject,
     deadline,
   };
+  const awaiting = { kind: 'awaiting_owner', deadline, onNoResponse: integration.on_no_response } as const;
   for (;;) {
+    // Shown as waiting before the email leaves, so an owner who answers at once is heard.
+    await mailbox.report({ ...awaiting, overdue: false });
     try {
       if ((await unlessStopped(mailbox, () => mailActivities.sendOwnerRequest(ownerRequest))) === 'stopped') {
         return STOPPED;
@@ -259,8 +262,6 @@ async function runDirectContact(
     }
   }
 
-  const awaiting = { kind: 'awaiting_owner', deadline, onNoResponse: integration.on_no_response } as const;
-  await mailbox.report({ ...awaiting, overdue: false });
   const answered = () => mailbox.has('owner_reply', 'stop', 'close_phase');
   const reminderMs = deadlineMs - parseDuration(integration.remind_before);
   if (reminderMs > Date.now() && !(await wf.condition(answered, reminderMs - Date.now()))) {

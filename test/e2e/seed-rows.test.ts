@@ -303,7 +303,19 @@ describe('the seed states that take days, on the time-skipping server', function
   s.create();
   s.reaches(row('Processing', 'Due in # days'), 'days-pause', 'Due in 14 days');
   s.step('three days pass, with no workflow activity', async (sc) => {
+    // The owner's email went out, and the workflow has nothing left to do but wait.
+    await eventually(
+      async () => stack.smtp.inbox.filter((m) => m.subject.includes(sc.id)).length,
+      (sent) => sent === 1,
+      { what: 'the owner email' },
+    );
+    let settled = -1;
     events = await historyLength(`${sc.id}/days-pause/access`);
+    while (settled !== events) {
+      settled = events;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      events = await historyLength(`${sc.id}/days-pause/access`);
+    }
     await stack.temporal.sleep('3 days');
   });
   s.reaches(row('Processing', 'Due in # days'), 'days-pause', 'Due in 11 days');
