@@ -17,6 +17,7 @@ const API_KEY = (process.env.LETHE_API_KEYS ?? 'dev-key').split(',')[0] as strin
 const TEMPORAL_PORT = 7233;
 const UI_PORT = 8233;
 const CRM_PORT = 4010;
+const BATCH_PORT = 4020;
 
 const env: NodeJS.ProcessEnv = {
   ...process.env,
@@ -26,6 +27,9 @@ const env: NodeJS.ProcessEnv = {
   TEMPORAL_ADDRESS: `127.0.0.1:${TEMPORAL_PORT}`,
   SANDBOX_CRM_PORT: String(CRM_PORT),
   SANDBOX_CRM_TOKEN: process.env.SANDBOX_CRM_TOKEN ?? 'sandbox-crm-token',
+  SANDBOX_BATCH_PORT: String(BATCH_PORT),
+  BATCH_API_KEY: process.env.BATCH_API_KEY ?? 'sandbox-batch-api-key',
+  BATCH_REST_KEY: process.env.BATCH_REST_KEY ?? 'sandbox-batch-rest-key',
 };
 
 const children: { name: string; process: ChildProcess }[] = [];
@@ -82,6 +86,7 @@ async function main() {
     ['Temporal', TEMPORAL_PORT],
     ['the Temporal Web UI', UI_PORT],
     ['the sandbox CRM', CRM_PORT],
+    ['the sandbox Batch API', BATCH_PORT],
     ['the API', API_PORT],
   ] as const) {
     if (await portOpen(port)) {
@@ -122,6 +127,7 @@ async function main() {
     API              ${api}        (X-Authorization: ${API_KEY})
     Temporal Web UI  http://127.0.0.1:${UI_PORT}
     Sandbox CRM      http://127.0.0.1:${CRM_PORT}
+    Sandbox Batch    http://127.0.0.1:${BATCH_PORT}  (custom_id jane.doe has data)
     Data folder      ${DATA_DIR}   (owner emails land in ${path.join(DATA_DIR, 'outbox')})
 
   Try:

@@ -21,6 +21,8 @@ export type FailureCause =
   | { kind: 'network'; code: string }
   | { kind: 'client_timeout' }
   | { kind: 'disconnected' }
+  /** The request lacks the identifier this integration looks people up by. */
+  | { kind: 'missing_identifier' }
   | { kind: 'unknown' };
 
 export interface ClassifiedFailure {
@@ -62,6 +64,8 @@ export function classifyFailure(cause: FailureCause, now: Date = new Date(0)): C
       return { message: 'Disconnected integration', retryable: false };
     case 'client_timeout':
       return { message: 'Request timeout', retryable: true };
+    case 'missing_identifier':
+      return { message: 'Request error', retryable: false };
     case 'network':
       if (CONNECTION_FAILURES.has(cause.code)) return { message: 'Internal Server Error', retryable: true };
       if (TIMEOUT_CODES.has(cause.code)) return { message: 'Request timeout', retryable: true };

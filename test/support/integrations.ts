@@ -1,5 +1,5 @@
 /** The integrations the end-to-end tests configure, pointing at the sandbox CRM of the test stack. */
-export function testIntegrations(crmUrl: string) {
+export function testIntegrations(crmUrl: string, batchUrl: string) {
   const crmOptions = (tokenEnv: string) => ({
     base_url: crmUrl,
     timeout: '5s',
@@ -25,6 +25,21 @@ export function testIntegrations(crmUrl: string) {
     owner: { name: `${name} owner`, email: `${id}.owner@example.com` },
     ...extra,
   });
+  const batch = (id: string, name: string, restKeyEnv: string) => ({
+    id,
+    name,
+    type: 'api',
+    connector: 'batch',
+    options: {
+      base_url: batchUrl,
+      api_key_env: 'BATCH_API_KEY',
+      rest_key_env: restKeyEnv,
+      id: { from: 'custom_id' },
+      poll_interval: '1s',
+      give_up_after: '1m',
+    },
+    retry: fastRetry,
+  });
   return {
     operators: { email: 'privacy-ops@example.com' },
     integrations: [
@@ -38,6 +53,8 @@ export function testIntegrations(crmUrl: string) {
       crm('crm-patient', 'CRM, retried patiently', {
         retry: { initial_interval: '1s', max_interval: '2s', max_attempts: 6 },
       }),
+      batch('batch', 'Batch', 'BATCH_REST_KEY'),
+      batch('batch-wrong-key', 'Batch with a revoked REST key', 'BATCH_WRONG_REST_KEY'),
       crm('crm-no-credential', 'CRM whose key is not set', { options: crmOptions('LETHE_TEST_UNSET_TOKEN') }),
       owner('quick-skip', 'Quick owner (skips)', { deadline: '2s', on_no_response: 'skip' }),
       owner('quick-pause', 'Quick owner (pauses)', { deadline: '2s', on_no_response: 'pause' }),

@@ -19,6 +19,7 @@ import type { LetheConfig } from '../../src/domain';
 import { FileBlobStore } from '../../src/infra/blob-store';
 import { FileCallLog } from '../../src/infra/call-log';
 import { createLogger } from '../../src/infra/logger';
+import { createSandboxBatch, type SandboxBatch } from '../../src/sandbox/batch';
 import { createSandboxCrm, type SandboxCrm } from '../../src/sandbox/crm';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/definitions';
 import { createLetheWorker } from '../../src/worker/create-worker';
@@ -28,6 +29,8 @@ import { testIntegrations } from './integrations';
 
 export const API_KEY = 'test-key';
 export const CRM_TOKEN = 'test-crm-token';
+export const BATCH_API_KEY = 'test-batch-api-key';
+export const BATCH_REST_KEY = 'test-batch-rest-key';
 
 // Activities fail on purpose in these tests; the worker's own warnings would drown the report.
 Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -86,6 +89,8 @@ export class Stack {
   config!: LetheConfig;
   crm!: SandboxCrm;
   crmUrl!: string;
+  batch!: SandboxBatch;
+  batchUrl!: string;
   apiUrl!: string;
   smtp = new TestSmtpServer();
   private worker?: { worker: Worker; running: Promise<void> };
@@ -99,15 +104,21 @@ export class Stack {
   async start(): Promise<void> {
     process.env.SANDBOX_CRM_TOKEN = CRM_TOKEN;
     process.env.WRONG_CRM_TOKEN = 'not-the-token';
+    process.env.BATCH_API_KEY = BATCH_API_KEY;
+    process.env.BATCH_REST_KEY = BATCH_REST_KEY;
+    process.env.BATCH_WRONG_REST_KEY = 'not-the-rest-key';
     const [temporal] = await Promise.all([startTemporal(this.kind), this.smtp.start(), workflowBundle()]);
     this.temporal = temporal;
 
     this.crm = createSandboxCrm({ token: CRM_TOKEN });
     const crmServer = http.createServer(this.crm.app);
     this.crmUrl = await listen(crmServer);
+    this.batch = createSandboxBatch({ apiKey: BATCH_API_KEY, restKey: BATCH_REST_KEY, pendingMs: 2500 });
+    const batchServer = http.createServer(this.batch.app);
+    this.batchUrl = await listen(batchServer);
     const apiServer = http.createServer();
     this.apiUrl = await listen(apiServer);
-    this.servers.push(crmServer, apiServer);
+    this.servers.push(crmServer, batchServer, apiServer);
 
     this.environment = loadEnvironment({
       LETHE_API_KEYS: API_KEY,
@@ -116,7 +127,7 @@ export class Stack {
       SMTP_URL: `smtp://127.0.0.1:${this.smtp.port}`,
       LETHE_TOKEN_SECRET: 'test-secret-test-secret-test-secret-0123',
     });
-    this.config = validateLetheConfig(testIntegrations(this.crmUrl));
+    this.config = validateLetheConfig(testIntegrations(this.crmUrl, this.batchUrl));
     apiServer.on(
       'request',
       createApp({

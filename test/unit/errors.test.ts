@@ -46,6 +46,11 @@ describe('classifyFailure: the integration error taxonomy', () => {
     ['client-side timeout', { kind: 'client_timeout' }, { message: 'Request timeout', retryable: true }],
     ['DNS failure', { kind: 'network', code: 'ENOTFOUND' }, { message: 'Lethe error', retryable: false }],
     ['disconnected', { kind: 'disconnected' }, { message: 'Disconnected integration', retryable: false }],
+    [
+      'the subject lacks the identifier',
+      { kind: 'missing_identifier' },
+      { message: 'Request error', retryable: false },
+    ],
     ['anything else', { kind: 'unknown' }, { message: 'Lethe error', retryable: false }],
     ['HTTP 302 (not followed)', { kind: 'http', status: 302 }, { message: 'Lethe error', retryable: false }],
     [

@@ -68,7 +68,8 @@ function render(
       Record<string, unknown> | undefined;
     const value = source?.[field];
     if (typeof value !== 'string' && typeof value !== 'number') {
-      throw new ConnectorFailure({ kind: 'unknown' }, `no ${scope}.${field} to fill the template`);
+      const kind = scope === 'subject' ? 'missing_identifier' : 'unknown';
+      throw new ConnectorFailure({ kind }, `no ${scope}.${field} to fill the template`);
     }
     return encode ? encodeURIComponent(String(value)) : String(value);
   });

@@ -1,10 +1,12 @@
 import { describeConfigIssues, type ApiIntegrationConfig } from '../../domain';
 import type { Connector, ConnectorDefinition, HttpCall, SecretSource } from './connector';
+import { batchConnector } from './batch';
 import { httpConnector } from './http';
 
 /** Every connector Lethe knows, by the name integrations use in `connector:`. */
 const CONNECTORS: Record<string, ConnectorDefinition<never>> = {
   http: httpConnector as ConnectorDefinition<never>,
+  batch: batchConnector as ConnectorDefinition<never>,
 };
 
 function definitionOf(integration: ApiIntegrationConfig): ConnectorDefinition<never> {
