@@ -14,6 +14,8 @@ export interface InjectedFault {
   method?: string;
   path?: string;
   retry_after?: string;
+  /** Cut the connection instead of answering (a reset, as a crashing server or proxy does). */
+  reset?: boolean;
 }
 
 export interface SandboxCall {
@@ -65,6 +67,7 @@ export function sandboxControls(app: express.Express): SandboxControls {
       fault.times -= 1;
       if (fault.times === 0) faults.splice(index, 1);
       setTimeout(() => {
+        if (fault.reset) return void req.socket.destroy();
         if (fault.status === undefined) return authorized(req, res, next);
         if (fault.retry_after) res.set('Retry-After', fault.retry_after);
         res.status(fault.status).json({ error: `injected fault ${fault.status}` });

@@ -1,5 +1,5 @@
 /** The integrations the end-to-end tests configure, pointing at the sandbox CRM of the test stack. */
-export function testIntegrations(crmUrl: string, batchUrl: string) {
+export function testIntegrations(crmUrl: string, batchUrl: string, closedUrl: string) {
   const crmOptions = (tokenEnv: string) => ({
     base_url: crmUrl,
     timeout: '5s',
@@ -55,6 +55,12 @@ export function testIntegrations(crmUrl: string, batchUrl: string) {
       }),
       batch('batch', 'Batch', 'BATCH_REST_KEY'),
       batch('batch-wrong-key', 'Batch with a revoked REST key', 'BATCH_WRONG_REST_KEY'),
+      crm('crm-closed', 'CRM that is down', {
+        options: { ...crmOptions('SANDBOX_CRM_TOKEN'), base_url: closedUrl },
+      }),
+      crm('crm-impatient', 'CRM with a 1 s timeout', {
+        options: { ...crmOptions('SANDBOX_CRM_TOKEN'), timeout: '1s' },
+      }),
       crm('crm-no-credential', 'CRM whose key is not set', { options: crmOptions('LETHE_TEST_UNSET_TOKEN') }),
       owner('quick-skip', 'Quick owner (skips)', { deadline: '2s', on_no_response: 'skip' }),
       owner('quick-pause', 'Quick owner (pauses)', { deadline: '2s', on_no_response: 'pause' }),

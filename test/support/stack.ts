@@ -51,6 +51,14 @@ async function listen(server: http.Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
+/** An address where nothing listens: a port that was free a moment ago. */
+async function closedPortUrl(): Promise<string> {
+  const server = http.createServer();
+  const url = await listen(server);
+  await close(server);
+  return url;
+}
+
 async function close(server: http.Server): Promise<void> {
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -127,7 +135,7 @@ export class Stack {
       SMTP_URL: `smtp://127.0.0.1:${this.smtp.port}`,
       LETHE_TOKEN_SECRET: 'test-secret-test-secret-test-secret-0123',
     });
-    this.config = validateLetheConfig(testIntegrations(this.crmUrl, this.batchUrl));
+    this.config = validateLetheConfig(testIntegrations(this.crmUrl, this.batchUrl, await closedPortUrl()));
     apiServer.on(
       'request',
       createApp({
