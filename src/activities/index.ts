@@ -143,7 +143,9 @@ export function createActivities(deps: ActivityDependencies) {
     /** Finds the subject's records (access) or deletes them (deletion); may leave a job to poll. */
     async callConnector(input: ConnectorCallInput): Promise<ConnectorStep> {
       return attempt(input, async (connector) => {
-        if (input.phase === 'access') return settle(input, connector, await connector.find(input.subject));
+        if (input.phase === 'access') {
+          return settle(input, connector, await connector.find(input.subject, (n) => heartbeat(n)));
+        }
         const { integration, subject } = input;
         if (integration.deletion === 'full')
           return settle(input, connector, await connector.deleteSubject(subject));

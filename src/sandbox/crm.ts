@@ -69,9 +69,22 @@ export function createSandboxCrm(options: { token: string; seed?: Omit<CrmContac
   };
   const badQuery = (res: Response) => res.status(400).json({ error: 'email or phone is required' });
 
+  // Paged like many SaaS APIs: ?page=&per_page= (from 1), or ?limit= with an opaque ?cursor=.
   app.get('/contacts', (req, res) => {
     const found = matching(req);
     if (!found) return void badQuery(res);
+    const { page, per_page: perPage, cursor, limit } = req.query as Record<string, string | undefined>;
+    if (perPage) {
+      const size = Number(perPage);
+      const start = (Number(page ?? 1) - 1) * size;
+      return void res.json({ data: found.slice(start, start + size), total: found.length });
+    }
+    if (limit) {
+      const start = cursor ? Number(Buffer.from(cursor, 'base64url').toString()) : 0;
+      const end = start + Number(limit);
+      const next = end < found.length ? Buffer.from(String(end)).toString('base64url') : null;
+      return void res.json({ data: found.slice(start, end), paging: { next_cursor: next } });
+    }
     res.json({ data: found, total: found.length });
   });
   app.delete('/contacts', (req, res) => {

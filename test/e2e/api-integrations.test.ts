@@ -152,3 +152,44 @@ describe('API integrations against the sandbox CRM', function () {
     assert.equal(late.body.error.name, 'INVALID_STATE');
   });
 });
+
+describe('the generic HTTP connector reads every page', function () {
+  this.timeout(60_000);
+
+  for (const [integrationId, calls] of [
+    ['crm-paged', 3],
+    ['crm-cursor', 4],
+  ] as const) {
+    it(`${integrationId}: 25 records over ${calls} calls, each record deleted once`, async () => {
+      const stack = await getStack();
+      const lethe = new LetheApi(stack);
+      const since = Date.now();
+      const email = `paged-${integrationId}-${since}@example.com`;
+      for (let i = 0; i < 25; i++) {
+        await call(stack.crmUrl, 'POST', '/_sandbox/contacts', { body: { email, n: i }, key: null });
+      }
+      const created = await lethe.create({
+        type: 'deletion',
+        auto_process: true,
+        subject: { email },
+        integrations: [integrationId],
+      });
+      const request = await lethe.until(created.id, (r) => r.closed, 'the request to close');
+      assert.deepEqual(phaseOf(request, integrationId, 'access'), {
+        state: 'Complete',
+        detail: '25 records found',
+      });
+      assert.deepEqual(phaseOf(request, integrationId, 'deletion'), {
+        state: 'Complete',
+        detail: '25 records deleted',
+      });
+      const gets = stack.crm.calls.filter(
+        (c) => c.method === 'GET' && c.path === '/contacts' && Date.parse(c.at) >= since,
+      );
+      assert.equal(gets.length, calls);
+      const deletes = stack.crm.calls.filter((c) => c.method === 'DELETE' && Date.parse(c.at) >= since);
+      assert.equal(new Set(deletes.map((c) => c.path)).size, 25);
+      assert.equal(deletes.length, 25, 'no record deleted twice');
+    });
+  }
+});

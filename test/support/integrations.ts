@@ -55,6 +55,23 @@ export function testIntegrations(crmUrl: string, batchUrl: string, closedUrl: st
       }),
       batch('batch', 'Batch', 'BATCH_REST_KEY'),
       batch('batch-wrong-key', 'Batch with a revoked REST key', 'BATCH_WRONG_REST_KEY'),
+      crm('crm-paged', 'CRM read page by page', {
+        options: {
+          ...crmOptions('SANDBOX_CRM_TOKEN'),
+          find: { ...crmOptions('').find, pagination: { type: 'page', size: 10 } },
+        },
+      }),
+      crm('crm-cursor', 'CRM read by cursor', {
+        options: {
+          ...crmOptions('SANDBOX_CRM_TOKEN'),
+          find: {
+            path: '/contacts',
+            query: { email: '{{subject.email}}', limit: '7' },
+            records_path: 'data',
+            pagination: { type: 'cursor', next_path: 'paging.next_cursor' },
+          },
+        },
+      }),
       crm('crm-closed', 'CRM that is down', {
         options: { ...crmOptions('SANDBOX_CRM_TOKEN'), base_url: closedUrl },
       }),

@@ -12,7 +12,8 @@ export type Answer<T> = { done: true; value: T } | { done: false; job: string };
 
 /** What Lethe needs of a third-party system. One file per connector implements it. */
 export interface Connector {
-  find(subject: Subject): Promise<Answer<ConnectorRecord[]>>;
+  /** `progress` hears how many records were found so far (page by page). */
+  find(subject: Subject, progress?: (found: number) => void): Promise<Answer<ConnectorRecord[]>>;
   /** Deletes the records found; answers how many are gone (already deleted ones count). */
   deleteRecords(
     subject: Subject,

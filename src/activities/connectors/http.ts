@@ -40,7 +40,31 @@ export const httpConnectorOptions = z
       ])
       .optional(),
     find: call
-      .extend({ method: call.shape.method.default('GET'), records_path: z.string().default('') })
+      .extend({
+        method: call.shape.method.default('GET'),
+        records_path: z.string().default(''),
+        /** Page by page (`page` and its size as query parameters), or by a cursor the service returns. */
+        pagination: z
+          .discriminatedUnion('type', [
+            z
+              .object({
+                type: z.literal('page'),
+                param: z.string().default('page'),
+                first: z.number().int().min(0).default(1),
+                size_param: z.string().default('per_page'),
+                size: z.number().int().min(1).max(10_000).default(100),
+              })
+              .strict(),
+            z
+              .object({
+                type: z.literal('cursor'),
+                param: z.string().default('cursor'),
+                next_path: z.string(),
+              })
+              .strict(),
+          ])
+          .optional(),
+      })
       .strict(),
     delete_record: call
       .extend({ method: call.shape.method.default('DELETE') })
@@ -84,14 +108,21 @@ function renderBody(body: unknown, values: { subject: Subject; record?: Connecto
   return body;
 }
 
-function recordsAt(data: unknown, jsonPath: string): ConnectorRecord[] {
-  const found = jsonPath
+/** A bound on page loops, against a service that always says there is more. */
+const MAX_PAGES = 10_000;
+
+function valueAt(data: unknown, jsonPath: string): unknown {
+  return jsonPath
     .split('.')
     .filter(Boolean)
     .reduce<unknown>(
       (node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined),
       data,
     );
+}
+
+function recordsAt(data: unknown, jsonPath: string): ConnectorRecord[] {
+  const found = valueAt(data, jsonPath);
   if (!Array.isArray(found)) {
     throw new ConnectorFailure(
       { kind: 'unknown' },
@@ -123,20 +154,47 @@ class HttpConnector implements Connector {
     private readonly http: AxiosInstance,
   ) {}
 
-  private async send(spec: Call, values: { subject: Subject; record?: ConnectorRecord }) {
+  private async send(
+    spec: Call,
+    values: { subject: Subject; record?: ConnectorRecord },
+    extraParams: Record<string, string | number> = {},
+  ) {
+    const params = {
+      ...(spec.query &&
+        Object.fromEntries(Object.entries(spec.query).map(([k, v]) => [k, render(v, values, false)]))),
+      ...extraParams,
+    };
     return this.http.request({
       method: spec.method as Method,
       url: render(spec.path, values, true),
-      params:
-        spec.query &&
-        Object.fromEntries(Object.entries(spec.query).map(([k, v]) => [k, render(v, values, false)])),
+      params: Object.keys(params).length > 0 ? params : undefined,
       data: spec.body === undefined ? undefined : renderBody(spec.body, values),
     });
   }
 
-  async find(subject: Subject): Promise<Answer<ConnectorRecord[]>> {
-    const response = await this.send(this.options.find, { subject });
-    return { done: true, value: recordsAt(response.data, this.options.find.records_path) };
+  async find(subject: Subject, progress?: (found: number) => void): Promise<Answer<ConnectorRecord[]>> {
+    const { find } = this.options;
+    const paging = find.pagination;
+    const records: ConnectorRecord[] = [];
+    let page: Record<string, string | number> = {};
+    if (paging?.type === 'page') page = { [paging.param]: paging.first, [paging.size_param]: paging.size };
+    for (let pages = 0; pages < MAX_PAGES; pages++) {
+      const response = await this.send(find, { subject }, page);
+      const batch = recordsAt(response.data, find.records_path);
+      records.push(...batch);
+      progress?.(records.length);
+      if (!paging) break;
+      if (paging.type === 'page') {
+        if (batch.length < paging.size) break;
+        page = { ...page, [paging.param]: Number(page[paging.param]) + 1 };
+      } else {
+        const next = valueAt(response.data, paging.next_path);
+        if (typeof next !== 'string' && typeof next !== 'number') break;
+        if (next === '') break;
+        page = { [paging.param]: next };
+      }
+    }
+    return { done: true, value: records };
   }
 
   async deleteRecords(
