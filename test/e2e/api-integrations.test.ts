@@ -1,18 +1,10 @@
 import assert from 'node:assert/strict';
 import { call } from '../support/http';
-import { LetheApi, integration, phaseOf } from '../support/lethe';
-import { getStack, type Stack } from '../support/stack';
+import { integration, phaseOf, useStack } from '../support/lethe';
 
 describe('API integrations against the sandbox CRM', function () {
   this.timeout(60_000);
-  let stack: Stack;
-  let lethe: LetheApi;
-
-  before(async function () {
-    this.timeout(120_000);
-    stack = await getStack();
-    lethe = new LetheApi(stack);
-  });
+  const suite = useStack();
 
   const injectFault = (fault: {
     status: number;
@@ -20,21 +12,23 @@ describe('API integrations against the sandbox CRM', function () {
     method?: string;
     path?: string;
     retry_after?: string;
-  }) => call(stack.crmUrl, 'POST', '/_sandbox/faults', { body: fault, key: null });
+  }) => call(suite.stack.crmUrl, 'POST', '/_sandbox/faults', { body: fault, key: null });
 
   const callsFor = (since: number, method: string) =>
-    stack.crm.calls.filter((c) => c.method === method && c.path === '/contacts' && Date.parse(c.at) >= since);
+    suite.stack.crm.calls.filter(
+      (c) => c.method === method && c.path === '/contacts' && Date.parse(c.at) >= since,
+    );
 
   it('a 503 then a 200 recovers: the transient error is retried, the records are found', async () => {
     const since = Date.now();
     await injectFault({ status: 503, times: 1, method: 'GET', path: '/contacts' });
-    const created = await lethe.create({
+    const created = await suite.lethe.create({
       type: 'access',
       auto_process: true,
       subject: { email: 'jane.doe@example.com' },
       integrations: ['crm'],
     });
-    const request = await lethe.until(created.id, (r) => r.closed, 'the request to close');
+    const request = await suite.lethe.until(created.id, (r) => r.closed, 'the request to close');
     assert.deepEqual(phaseOf(request, 'crm', 'access'), { state: 'Complete', detail: '3 records found' });
     assert.equal(integration(request, 'crm').error, null);
     assert.deepEqual(
@@ -47,13 +41,13 @@ describe('API integrations against the sandbox CRM', function () {
   it('a 429 is retried no sooner than its Retry-After says', async () => {
     const since = Date.now();
     await injectFault({ status: 429, times: 1, method: 'GET', path: '/contacts', retry_after: '2' });
-    const created = await lethe.create({
+    const created = await suite.lethe.create({
       type: 'access',
       auto_process: true,
       subject: { email: 'jane.doe@example.com' },
       integrations: ['crm'],
     });
-    const request = await lethe.until(created.id, (r) => r.closed, 'the request to close');
+    const request = await suite.lethe.until(created.id, (r) => r.closed, 'the request to close');
     assert.deepEqual(phaseOf(request, 'crm', 'access'), { state: 'Complete', detail: '3 records found' });
     const [limited, retried] = callsFor(since, 'GET');
     assert.equal(limited?.status, 429);
@@ -64,13 +58,13 @@ describe('API integrations against the sandbox CRM', function () {
 
   it('a 401 is not retried and shows Error / Authorization error; stop completes it and the request goes on', async () => {
     const since = Date.now();
-    const created = await lethe.create({
+    const created = await suite.lethe.create({
       type: 'access',
       auto_process: true,
       subject: { email: 'jane.doe@example.com' },
       integrations: ['crm-wrong-key', 'crm'],
     });
-    let request = await lethe.untilIntegration(created.id, 'crm-wrong-key', 'access', {
+    let request = await suite.lethe.untilIntegration(created.id, 'crm-wrong-key', 'access', {
       state: 'Error',
       detail: 'Authorization error',
     });
@@ -86,25 +80,25 @@ describe('API integrations against the sandbox CRM', function () {
     );
 
     // Retrying runs the integration again: the key is still wrong, so it errs again.
-    const retried = await lethe.post(`/v1/requests/${created.id}/integrations/crm-wrong-key/retry`, {
+    const retried = await suite.lethe.post(`/v1/requests/${created.id}/integrations/crm-wrong-key/retry`, {
       actor: 'ops@example.com',
     });
     assert.equal(retried.status, 200, JSON.stringify(retried.body));
-    await lethe.until(
+    await suite.lethe.until(
       created.id,
       () => callsFor(since, 'GET').filter((c) => c.status === 401).length === 2,
       'the retry to call the CRM again',
     );
-    request = await lethe.untilIntegration(created.id, 'crm-wrong-key', 'access', {
+    request = await suite.lethe.untilIntegration(created.id, 'crm-wrong-key', 'access', {
       state: 'Error',
       detail: 'Authorization error',
     });
 
-    const stopped = await lethe.post(`/v1/requests/${created.id}/integrations/crm-wrong-key/stop`, {
+    const stopped = await suite.lethe.post(`/v1/requests/${created.id}/integrations/crm-wrong-key/stop`, {
       actor: 'ops@example.com',
     });
     assert.equal(stopped.status, 200, JSON.stringify(stopped.body));
-    request = await lethe.until(created.id, (r) => r.closed, 'the request to close');
+    request = await suite.lethe.until(created.id, (r) => r.closed, 'the request to close');
     assert.deepEqual(phaseOf(request, 'crm-wrong-key', 'access'), {
       state: 'Complete',
       detail: 'Stopped processing',
@@ -125,29 +119,29 @@ describe('API integrations against the sandbox CRM', function () {
   });
 
   it('refuses actions that do not fit the integration’s state with 409 INVALID_STATE', async () => {
-    const created = await lethe.create({
+    const created = await suite.lethe.create({
       type: 'access',
       subject: { email: 'nobody@example.com' },
       integrations: ['crm'],
     });
-    await lethe.until(created.id, (r) => r.state === 'Data accessed', 'Data accessed');
-    const retry = await lethe.post(`/v1/requests/${created.id}/integrations/crm/retry`);
+    await suite.lethe.until(created.id, (r) => r.state === 'Data accessed', 'Data accessed');
+    const retry = await suite.lethe.post(`/v1/requests/${created.id}/integrations/crm/retry`);
     assert.equal(retry.status, 409);
     assert.equal(retry.body.error.name, 'INVALID_STATE');
-    const unknown = await lethe.post(`/v1/requests/${created.id}/selection`, {
+    const unknown = await suite.lethe.post(`/v1/requests/${created.id}/selection`, {
       integrations: ['crm', 'nope'],
     });
     assert.equal(unknown.status, 400);
     assert.equal(unknown.body.error.name, 'MALFORMED_PARAMETER');
-    const request = await lethe.get(created.id);
+    const request = await suite.lethe.get(created.id);
     assert.equal(request.state, 'Data accessed');
     assert.equal(request.selection, null, 'a refused selection changes nothing');
 
-    const none = await lethe.post(`/v1/requests/${created.id}/selection`, { integrations: [] });
+    const none = await suite.lethe.post(`/v1/requests/${created.id}/selection`, { integrations: [] });
     assert.equal(none.status, 200);
-    const closed = await lethe.until(created.id, (r) => r.closed, 'the request to close');
+    const closed = await suite.lethe.until(created.id, (r) => r.closed, 'the request to close');
     assert.equal(closed.error, 'user not found');
-    const late = await lethe.post(`/v1/requests/${created.id}/selection`, { integrations: [] });
+    const late = await suite.lethe.post(`/v1/requests/${created.id}/selection`, { integrations: [] });
     assert.equal(late.status, 409);
     assert.equal(late.body.error.name, 'INVALID_STATE');
   });
@@ -155,26 +149,25 @@ describe('API integrations against the sandbox CRM', function () {
 
 describe('the generic HTTP connector reads every page', function () {
   this.timeout(60_000);
+  const suite = useStack();
 
   for (const [integrationId, calls] of [
     ['crm-paged', 3],
     ['crm-cursor', 4],
   ] as const) {
     it(`${integrationId}: 25 records over ${calls} calls, each record deleted once`, async () => {
-      const stack = await getStack();
-      const lethe = new LetheApi(stack);
       const since = Date.now();
       const email = `paged-${integrationId}-${since}@example.com`;
       for (let i = 0; i < 25; i++) {
-        await call(stack.crmUrl, 'POST', '/_sandbox/contacts', { body: { email, n: i }, key: null });
+        await call(suite.stack.crmUrl, 'POST', '/_sandbox/contacts', { body: { email, n: i }, key: null });
       }
-      const created = await lethe.create({
+      const created = await suite.lethe.create({
         type: 'deletion',
         auto_process: true,
         subject: { email },
         integrations: [integrationId],
       });
-      const request = await lethe.until(created.id, (r) => r.closed, 'the request to close');
+      const request = await suite.lethe.until(created.id, (r) => r.closed, 'the request to close');
       assert.deepEqual(phaseOf(request, integrationId, 'access'), {
         state: 'Complete',
         detail: '25 records found',
@@ -183,11 +176,11 @@ describe('the generic HTTP connector reads every page', function () {
         state: 'Complete',
         detail: '25 records deleted',
       });
-      const gets = stack.crm.calls.filter(
+      const gets = suite.stack.crm.calls.filter(
         (c) => c.method === 'GET' && c.path === '/contacts' && Date.parse(c.at) >= since,
       );
       assert.equal(gets.length, calls);
-      const deletes = stack.crm.calls.filter((c) => c.method === 'DELETE' && Date.parse(c.at) >= since);
+      const deletes = suite.stack.crm.calls.filter((c) => c.method === 'DELETE' && Date.parse(c.at) >= since);
       assert.equal(new Set(deletes.map((c) => c.path)).size, 25);
       assert.equal(deletes.length, 25, 'no record deleted twice');
     });

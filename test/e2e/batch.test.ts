@@ -2,26 +2,19 @@ import assert from 'node:assert/strict';
 import JSZip from 'jszip';
 import { batchDate, recordsInZip } from '../../src/activities/connectors/batch';
 import { call } from '../support/http';
-import { LetheApi, phaseOf } from '../support/lethe';
-import { BATCH_API_KEY, BATCH_REST_KEY, getStack, type Stack } from '../support/stack';
+import { phaseOf, useStack } from '../support/lethe';
+import { BATCH_API_KEY, BATCH_REST_KEY } from '../support/stack';
 
 describe('the Batch GDPR connector against the sandbox Batch service', function () {
   this.timeout(60_000);
-  let stack: Stack;
-  let lethe: LetheApi;
-
-  before(async function () {
-    this.timeout(120_000);
-    stack = await getStack();
-    lethe = new LetheApi(stack);
-  });
+  const suite = useStack();
 
   const batchCalls = (since: number, method: string, pathEnd = '') =>
-    stack.batch.controls.calls.filter(
+    suite.stack.batch.controls.calls.filter(
       (c) => c.method === method && Date.parse(c.at) >= since && c.path.endsWith(pathEnd),
     );
   const addUser = (value: string, events: number) =>
-    call(stack.batchUrl, 'POST', '/_sandbox/users', {
+    call(suite.stack.batchUrl, 'POST', '/_sandbox/users', {
       key: null,
       body: {
         type: 'custom_id',
@@ -37,21 +30,21 @@ describe('the Batch GDPR connector against the sandbox Batch service', function 
     const since = Date.now();
     const customId = `batch-user-${since}`;
     await addUser(customId, 3);
-    const created = await lethe.create({
+    const created = await suite.lethe.create({
       type: 'deletion',
       auto_process: true,
       subject: { custom_id: customId },
       integrations: ['batch'],
     });
-    await lethe.untilIntegration(created.id, 'batch', 'access', {
+    await suite.lethe.untilIntegration(created.id, 'batch', 'access', {
       state: 'Processing',
       detail: 'Request submitted',
     });
-    let request = await lethe.untilIntegration(created.id, 'batch', 'access', {
+    let request = await suite.lethe.untilIntegration(created.id, 'batch', 'access', {
       state: 'Complete',
       detail: '4 records found',
     });
-    request = await lethe.until(created.id, (r) => r.closed, 'the request to close');
+    request = await suite.lethe.until(created.id, (r) => r.closed, 'the request to close');
     assert.deepEqual(phaseOf(request, 'batch', 'deletion'), {
       state: 'Complete',
       detail: '4 records deleted',
@@ -59,17 +52,17 @@ describe('the Batch GDPR connector against the sandbox Batch service', function 
     assert.equal(batchCalls(since, 'POST', '/gdpr/request').length, 2, 'one review, one remove');
     assert.ok(batchCalls(since, 'GET').filter((c) => !c.path.endsWith('.zip')).length >= 4, 'several polls');
     assert.equal(batchCalls(since, 'GET', '.zip').length, 1, 'the review zip downloaded once');
-    assert.ok(!stack.batch.users.some((u) => u.value === customId), 'Batch no longer holds the user');
+    assert.ok(!suite.stack.batch.users.some((u) => u.value === customId), 'Batch no longer holds the user');
   });
 
   it('"user not found" is No records found, and nothing to delete', async () => {
-    const created = await lethe.create({
+    const created = await suite.lethe.create({
       type: 'deletion',
       auto_process: true,
       subject: { custom_id: 'nobody-at-batch' },
       integrations: ['batch'],
     });
-    const request = await lethe.until(created.id, (r) => r.closed, 'the request to close');
+    const request = await suite.lethe.until(created.id, (r) => r.closed, 'the request to close');
     assert.deepEqual(phaseOf(request, 'batch', 'access'), { state: 'Complete', detail: 'No records found' });
     assert.deepEqual(phaseOf(request, 'batch', 'deletion'), {
       state: 'Complete',
@@ -79,17 +72,17 @@ describe('the Batch GDPR connector against the sandbox Batch service', function 
   });
 
   it('a wrong REST key is AUTHENTICATION_INVALID (401/10): Error / Authorization error, without the key in the log', async () => {
-    const created = await lethe.create({
+    const created = await suite.lethe.create({
       type: 'access',
       subject: { custom_id: 'john.doe' },
       integrations: ['batch-wrong-key'],
     });
-    await lethe.untilIntegration(created.id, 'batch-wrong-key', 'access', {
+    await suite.lethe.untilIntegration(created.id, 'batch-wrong-key', 'access', {
       state: 'Error',
       detail: 'Authorization error',
     });
     const log = await call(
-      stack.apiUrl,
+      suite.stack.apiUrl,
       'GET',
       `/v1/requests/${created.id}/integrations/batch-wrong-key/error-log`,
     );
@@ -103,17 +96,17 @@ describe('the Batch GDPR connector against the sandbox Batch service', function 
     const since = Date.now();
     const customId = `batch-durable-${since}`;
     await addUser(customId, 1);
-    const created = await lethe.create({
+    const created = await suite.lethe.create({
       type: 'access',
       auto_process: true,
       subject: { custom_id: customId },
       integrations: ['batch'],
     });
-    await lethe.until(created.id, () => batchCalls(since, 'GET').length >= 1, 'a first poll');
-    await stack.stopWorker();
+    await suite.lethe.until(created.id, () => batchCalls(since, 'GET').length >= 1, 'a first poll');
+    await suite.stack.stopWorker();
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    await stack.startWorker();
-    const request = await lethe.until(created.id, (r) => r.closed, 'the request to close');
+    await suite.stack.startWorker();
+    const request = await suite.lethe.until(created.id, (r) => r.closed, 'the request to close');
     assert.deepEqual(phaseOf(request, 'batch', 'access'), { state: 'Complete', detail: '2 records found' });
     assert.equal(batchCalls(since, 'POST', '/gdpr/request').length, 1, 'the review was created once');
   });
@@ -121,7 +114,7 @@ describe('the Batch GDPR connector against the sandbox Batch service', function 
   it('the sandbox answers bad calls with Batch’s documented errors', async () => {
     const path = `/1.0/${BATCH_API_KEY}/gdpr/request`;
     const headers = { 'X-Authorization': BATCH_REST_KEY };
-    const missing = await call(stack.batchUrl, 'POST', path, {
+    const missing = await call(suite.stack.batchUrl, 'POST', path, {
       key: null,
       headers,
       body: { id: { type: 'custom_id', value: 'x' } },
@@ -130,15 +123,21 @@ describe('the Batch GDPR connector against the sandbox Batch service', function 
       [missing.status, missing.body.error.code, missing.body.error.name],
       [400, 30, 'MISSING_PARAMETER'],
     );
-    const malformed = await call(stack.batchUrl, 'POST', path, {
+    const malformed = await call(suite.stack.batchUrl, 'POST', path, {
       key: null,
       headers,
       body: { request_type: 'erase', id: { type: 'custom_id', value: 'x' } },
     });
     assert.deepEqual([malformed.status, malformed.body.error.code], [400, 31]);
-    const wrongKey = await call(stack.batchUrl, 'GET', `/1.0/wrong/gdpr/request/x`, { key: null, headers });
+    const wrongKey = await call(suite.stack.batchUrl, 'GET', `/1.0/wrong/gdpr/request/x`, {
+      key: null,
+      headers,
+    });
     assert.deepEqual([wrongKey.status, wrongKey.body.error.code], [401, 10]);
-    const unknown = await call(stack.batchUrl, 'GET', `${path}/no-such-request`, { key: null, headers });
+    const unknown = await call(suite.stack.batchUrl, 'GET', `${path}/no-such-request`, {
+      key: null,
+      headers,
+    });
     assert.deepEqual([unknown.status, unknown.body.error.code], [404, 20]);
   });
 

@@ -1,57 +1,49 @@
 import assert from 'node:assert/strict';
 import { eventually } from '../support/http';
-import { LetheApi, ownerLinkIn, phaseOf } from '../support/lethe';
-import { getStack, type Stack } from '../support/stack';
+import { ownerLinkIn, phaseOf, useStack } from '../support/lethe';
 
 describe('durability: the worker stops in the middle of a request', function () {
   this.timeout(90_000);
-  let stack: Stack;
-  let lethe: LetheApi;
-
-  before(async function () {
-    this.timeout(120_000);
-    stack = await getStack();
-    lethe = new LetheApi(stack);
-  });
+  const suite = useStack();
 
   afterEach(async function () {
     // Whatever happened, later suites get a running worker.
-    await stack.stopWorker();
-    await stack.startWorker();
+    await suite.stack.stopWorker();
+    await suite.stack.startWorker();
   });
 
   it('a new worker finishes the request; nothing is lost and no successful call is made again', async () => {
     const email = `durable-${Date.now()}@example.com`;
     for (let i = 0; i < 2; i++) {
-      stack.crm.contacts.set(`c_durable_${i}`, { id: `c_durable_${i}`, email, kind: 'note' });
+      suite.stack.crm.contacts.set(`c_durable_${i}`, { id: `c_durable_${i}`, email, kind: 'note' });
     }
     const callsTo = (method: string, path: string) =>
-      stack.crm.calls.filter((c) => c.method === method && c.path === path && c.status < 300).length;
+      suite.stack.crm.calls.filter((c) => c.method === method && c.path === path && c.status < 300).length;
     const findsBefore = callsTo('GET', '/contacts');
 
-    const created = await lethe.create({
+    const created = await suite.lethe.create({
       type: 'deletion',
       subject: { email },
       integrations: ['crm', 'warehouse'],
     });
-    await lethe.untilIntegration(created.id, 'crm', 'access', {
+    await suite.lethe.untilIntegration(created.id, 'crm', 'access', {
       state: 'Complete',
       detail: '2 records found',
     });
-    await lethe.untilIntegration(created.id, 'warehouse', 'access', {
+    await suite.lethe.untilIntegration(created.id, 'warehouse', 'access', {
       state: 'Processing',
       detail: 'Due in 14 days',
     });
     assert.equal(callsTo('GET', '/contacts') - findsBefore, 1);
 
-    await stack.stopWorker();
+    await suite.stack.stopWorker();
     // With no worker, the request is still there: its state lives in Temporal, not in a process.
     const mail = await eventually(
-      async () => stack.smtp.inbox.find((m) => m.subject.includes(created.id)),
+      async () => suite.stack.smtp.inbox.find((m) => m.subject.includes(created.id)),
       (m) => m !== undefined,
       { what: 'the owner email' },
     );
-    await stack.startWorker();
+    await suite.stack.startWorker();
 
     const reply = await fetch(ownerLinkIn(mail!.text), {
       method: 'POST',
@@ -59,16 +51,20 @@ describe('durability: the worker stops in the middle of a request', function () 
       body: JSON.stringify({ answer: 'no_data' }),
     });
     assert.equal(reply.status, 200);
-    await lethe.until(created.id, (r) => r.state === 'Data ready for deletion', 'Data ready for deletion');
+    await suite.lethe.until(
+      created.id,
+      (r) => r.state === 'Data ready for deletion',
+      'Data ready for deletion',
+    );
 
     // Stop the worker again between the selection and the deletion.
-    await stack.stopWorker();
-    const selection = lethe.post(`/v1/requests/${created.id}/selection`, { integrations: ['crm'] });
+    await suite.stack.stopWorker();
+    const selection = suite.lethe.post(`/v1/requests/${created.id}/selection`, { integrations: ['crm'] });
     await new Promise((resolve) => setTimeout(resolve, 500));
-    await stack.startWorker();
+    await suite.stack.startWorker();
     assert.equal((await selection).status, 200);
 
-    const request = await lethe.until(created.id, (r) => r.closed, 'the request to close');
+    const request = await suite.lethe.until(created.id, (r) => r.closed, 'the request to close');
     assert.equal(request.state, 'Data deleted');
     assert.deepEqual(phaseOf(request, 'crm', 'deletion'), { state: 'Complete', detail: '2 records deleted' });
     assert.deepEqual(phaseOf(request, 'warehouse', 'deletion'), {
@@ -79,7 +75,7 @@ describe('durability: the worker stops in the middle of a request', function () 
     assert.equal(callsTo('DELETE', '/contacts/c_durable_0'), 1, 'each record deleted once');
     assert.equal(callsTo('DELETE', '/contacts/c_durable_1'), 1, 'each record deleted once');
     assert.equal(
-      stack.smtp.inbox.filter((m) => m.subject.includes(created.id)).length,
+      suite.stack.smtp.inbox.filter((m) => m.subject.includes(created.id)).length,
       1,
       'the owner was asked once (deletion not selected for them)',
     );
@@ -88,38 +84,37 @@ describe('durability: the worker stops in the middle of a request', function () 
 
 describe('an integration workflow that fails outright', function () {
   this.timeout(60_000);
+  const suite = useStack();
 
   it('shows Error / Lethe error, and a retry runs it again to the end', async () => {
-    const stack = await getStack();
-    const lethe = new LetheApi(stack);
-    const created = await lethe.create({
+    const created = await suite.lethe.create({
       type: 'access',
       auto_process: true,
       subject: { email: 'terminated@example.com' },
       integrations: ['warehouse'],
     });
-    await lethe.untilIntegration(created.id, 'warehouse', 'access', {
+    await suite.lethe.untilIntegration(created.id, 'warehouse', 'access', {
       state: 'Processing',
       detail: 'Due in 14 days',
     });
-    await stack.temporal.client.workflow
+    await suite.stack.temporal.client.workflow
       .getHandle(`${created.id}/warehouse/access`)
       .terminate('test: an operator killed it');
-    await lethe.untilIntegration(created.id, 'warehouse', 'access', {
+    await suite.lethe.untilIntegration(created.id, 'warehouse', 'access', {
       state: 'Error',
       detail: 'Lethe error',
     });
 
-    const retried = await lethe.post(`/v1/requests/${created.id}/integrations/warehouse/retry`);
+    const retried = await suite.lethe.post(`/v1/requests/${created.id}/integrations/warehouse/retry`);
     assert.equal(retried.status, 200, JSON.stringify(retried.body));
-    const again = await lethe.post(`/v1/requests/${created.id}/integrations/warehouse/retry`);
+    const again = await suite.lethe.post(`/v1/requests/${created.id}/integrations/warehouse/retry`);
     assert.equal(again.status, 409, 'a second click is refused while the first retry runs');
-    await lethe.untilIntegration(created.id, 'warehouse', 'access', {
+    await suite.lethe.untilIntegration(created.id, 'warehouse', 'access', {
       state: 'Processing',
       detail: 'Due in 14 days',
     });
     const mails = await eventually(
-      async () => stack.smtp.inbox.filter((m) => m.subject.includes(created.id)),
+      async () => suite.stack.smtp.inbox.filter((m) => m.subject.includes(created.id)),
       (found) => found.length === 2,
       { what: 'a second email to the owner' },
     );
@@ -129,7 +124,7 @@ describe('an integration workflow that fails outright', function () {
       body: JSON.stringify({ answer: 'no_data' }),
     });
     assert.equal(reply.status, 200);
-    const request = await lethe.until(created.id, (r) => r.closed, 'the request to close');
+    const request = await suite.lethe.until(created.id, (r) => r.closed, 'the request to close');
     assert.deepEqual(phaseOf(request, 'warehouse', 'access'), {
       state: 'Complete',
       detail: 'No files uploaded',

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { call } from '../support/http';
-import { LetheApi, integration } from '../support/lethe';
-import { getStack, type Stack } from '../support/stack';
+import { integration, useStack } from '../support/lethe';
 
 /**
  * Contract section 3, row by row, end to end: the CRM fails as a third-party API would, and the
@@ -10,14 +9,7 @@ import { getStack, type Stack } from '../support/stack';
  */
 describe('the integration error table, end to end', function () {
   this.timeout(60_000);
-  let stack: Stack;
-  let lethe: LetheApi;
-
-  before(async function () {
-    this.timeout(120_000);
-    stack = await getStack();
-    lethe = new LetheApi(stack);
-  });
+  const suite = useStack();
 
   const ATTEMPTS = 4;
   const statuses: [number, string, boolean][] = [
@@ -41,18 +33,18 @@ describe('the integration error table, end to end', function () {
   ];
 
   async function expectError(integrationId: string, message: string, calls: number) {
-    const created = await lethe.create({
+    const created = await suite.lethe.create({
       type: 'access',
       subject: { email: `errors-${Date.now()}@example.com` },
       integrations: [integrationId],
     });
-    const request = await lethe.untilIntegration(created.id, integrationId, 'access', {
+    const request = await suite.lethe.untilIntegration(created.id, integrationId, 'access', {
       state: 'Error',
       detail: message,
     });
     assert.equal(integration(request, integrationId).error?.message, message);
     const log = await call(
-      stack.apiUrl,
+      suite.stack.apiUrl,
       'GET',
       `/v1/requests/${created.id}/integrations/${integrationId}/error-log`,
     );
@@ -62,7 +54,7 @@ describe('the integration error table, end to end', function () {
 
   for (const [status, message, retried] of statuses) {
     it(`HTTP ${status}: Error / ${message}${retried ? `, after ${ATTEMPTS} attempts` : ', not retried'}`, async () => {
-      await call(stack.crmUrl, 'POST', '/_sandbox/faults', {
+      await call(suite.stack.crmUrl, 'POST', '/_sandbox/faults', {
         key: null,
         body: { status, times: retried ? ATTEMPTS : 1, method: 'GET', path: '/contacts', retry_after: '0' },
       });
@@ -77,7 +69,7 @@ describe('the integration error table, end to end', function () {
   });
 
   it(`connection reset: Error / Internal Server Error, after ${ATTEMPTS} attempts`, async () => {
-    await call(stack.crmUrl, 'POST', '/_sandbox/faults', {
+    await call(suite.stack.crmUrl, 'POST', '/_sandbox/faults', {
       key: null,
       body: { reset: true, times: ATTEMPTS, method: 'GET', path: '/contacts' },
     });
@@ -89,7 +81,7 @@ describe('the integration error table, end to end', function () {
   });
 
   it(`client-side timeout: Error / Request timeout, after ${ATTEMPTS} attempts`, async () => {
-    await call(stack.crmUrl, 'POST', '/_sandbox/faults', {
+    await call(suite.stack.crmUrl, 'POST', '/_sandbox/faults', {
       key: null,
       body: { delay_ms: 1500, times: ATTEMPTS, method: 'GET', path: '/contacts' },
     });

@@ -1,34 +1,26 @@
 import assert from 'node:assert/strict';
 import { signOwnerToken } from '../../src/infra/owner-token';
 import { call, eventually } from '../support/http';
-import { LetheApi, ownerLinkIn, phaseOf } from '../support/lethe';
-import { getStack, type Stack } from '../support/stack';
+import { ownerLinkIn, phaseOf, useStack } from '../support/lethe';
 
 describe('the owner’s answer through the signed link', function () {
   this.timeout(60_000);
-  let stack: Stack;
-  let lethe: LetheApi;
+  const suite = useStack();
 
-  before(async function () {
-    this.timeout(120_000);
-    stack = await getStack();
-    lethe = new LetheApi(stack);
-  });
-
-  const answer = (path: string, body: unknown) => call(stack.apiUrl, 'POST', path, { body, key: null });
+  const answer = (path: string, body: unknown) => call(suite.stack.apiUrl, 'POST', path, { body, key: null });
 
   it('moves the integration on; forged, expired, reused or misplaced tokens get a 4xx and change nothing', async () => {
-    const created = await lethe.create({
+    const created = await suite.lethe.create({
       type: 'deletion',
       subject: { email: 'owner-test@example.com' },
       integrations: ['warehouse'],
     });
-    await lethe.untilIntegration(created.id, 'warehouse', 'access', {
+    await suite.lethe.untilIntegration(created.id, 'warehouse', 'access', {
       state: 'Processing',
       detail: 'Due in 14 days',
     });
     const mail = await eventually(
-      async () => stack.smtp.inbox.find((m) => m.subject.includes(created.id)),
+      async () => suite.stack.smtp.inbox.find((m) => m.subject.includes(created.id)),
       (m) => m !== undefined,
       { what: 'the owner email' },
     );
@@ -36,7 +28,7 @@ describe('the owner’s answer through the signed link', function () {
     const token = link.pathname.split('/').pop() as string;
     const [body, mac] = token.split('.') as [string, string];
 
-    const page = await call(stack.apiUrl, 'GET', link.pathname, { key: null });
+    const page = await call(suite.stack.apiUrl, 'GET', link.pathname, { key: null });
     assert.equal(page.status, 200);
     assert.equal(page.body.phase, 'access');
 
@@ -62,7 +54,7 @@ describe('the owner’s answer through the signed link', function () {
         phase: 'access',
         expiresAt: Math.floor(Date.now() / 1000) - 1,
       },
-      stack.environment.tokenSecret,
+      suite.stack.environment.tokenSecret,
     );
     const late = await answer(`/owner/${expired}`, { answer: 'no_data' });
     assert.equal(late.status, 410);
@@ -75,7 +67,7 @@ describe('the owner’s answer through the signed link', function () {
         phase: 'deletion',
         expiresAt: Math.floor(Date.now() / 1000) + 3600,
       },
-      stack.environment.tokenSecret,
+      suite.stack.environment.tokenSecret,
     );
     const misplaced = await answer(`/owner/${wrongPhase}`, { answer: 'deleted' });
     assert.equal(misplaced.status, 409);
@@ -85,7 +77,7 @@ describe('the owner’s answer through the signed link', function () {
     assert.equal(wrongAnswer.status, 400);
     assert.equal(wrongAnswer.body.error.name, 'MALFORMED_PARAMETER');
 
-    let request = await lethe.get(created.id);
+    let request = await suite.lethe.get(created.id);
     assert.deepEqual(phaseOf(request, 'warehouse', 'access'), {
       state: 'Processing',
       detail: 'Due in 14 days',
@@ -102,7 +94,7 @@ describe('the owner’s answer through the signed link', function () {
     assert.equal(reused.status, 409);
     assert.equal(reused.body.error.name, 'INVALID_STATE');
 
-    request = await lethe.until(
+    request = await suite.lethe.until(
       created.id,
       (r) => r.state === 'Data ready for deletion',
       'Data ready for deletion',

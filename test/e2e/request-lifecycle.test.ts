@@ -1,23 +1,14 @@
 import assert from 'node:assert/strict';
-import { eventually } from '../support/http';
-import { LetheApi, ownerLinkIn, phaseOf } from '../support/lethe';
-import { getStack, type Stack } from '../support/stack';
+import { ownerLinkIn, phaseOf, useStack } from '../support/lethe';
 
 /** An access request and a deletion request, each with one API and one direct-contact integration, from POST to closed. */
 describe('a privacy request from POST to closed', function () {
   this.timeout(60_000);
-  let stack: Stack;
-  let lethe: LetheApi;
-
-  before(async function () {
-    this.timeout(120_000);
-    stack = await getStack();
-    lethe = new LetheApi(stack);
-  });
+  const suite = useStack();
 
   async function seedContacts(email: string, count: number) {
     for (let i = 0; i < count; i++) {
-      await fetch(`${stack.crmUrl}/_sandbox/contacts`, {
+      await fetch(`${suite.stack.crmUrl}/_sandbox/contacts`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify({ email, kind: 'note', n: i }),
@@ -25,23 +16,11 @@ describe('a privacy request from POST to closed', function () {
     }
   }
 
-  async function ownerMail(to: string, phase: 'access' | 'deletion', requestId: string) {
-    const word = phase === 'access' ? 'Data access' : 'Data deletion';
-    return eventually(
-      async () =>
-        stack.smtp.inbox.find(
-          (m) => m.to.includes(to) && m.subject.includes(word) && m.subject.includes(requestId),
-        ),
-      (mail) => mail !== undefined,
-      { what: `the ${phase} email to ${to}` },
-    );
-  }
-
   it('access: finds records, takes the owner’s files, waits for the selection, then closes', async () => {
     const email = `access-${Date.now()}@example.com`;
     await seedContacts(email, 3);
 
-    const created = await lethe.create({
+    const created = await suite.lethe.create({
       type: 'access',
       subject: { email },
       integrations: ['crm', 'warehouse'],
@@ -59,18 +38,18 @@ describe('a privacy request from POST to closed', function () {
     assert.deepEqual(phaseOf(created, 'warehouse', 'access'), { state: 'Not Started', detail: null });
     assert.equal(phaseOf(created, 'crm', 'deletion'), null);
 
-    await lethe.untilIntegration(created.id, 'crm', 'access', {
+    await suite.lethe.untilIntegration(created.id, 'crm', 'access', {
       state: 'Complete',
       detail: '3 records found',
     });
-    let request = await lethe.untilIntegration(created.id, 'warehouse', 'access', {
+    let request = await suite.lethe.untilIntegration(created.id, 'warehouse', 'access', {
       state: 'Processing',
       detail: 'Due in 14 days',
     });
     assert.equal(request.state, 'Accessing data');
     assert.equal(request.paused, false);
 
-    const mail = await ownerMail('dana.owner@example.com', 'access', created.id);
+    const mail = await suite.lethe.ownerMail(created.id, 'dana.owner@example.com', 'access');
     assert.ok(mail, 'the owner got an email');
     assert.match(
       mail.text,
@@ -89,7 +68,7 @@ describe('a privacy request from POST to closed', function () {
     });
     assert.equal(reply.status, 200);
 
-    request = await lethe.until(created.id, (r) => r.state === 'Data accessed', 'Data accessed');
+    request = await suite.lethe.until(created.id, (r) => r.state === 'Data accessed', 'Data accessed');
     assert.equal(request.closed, false, 'waits for the selection');
     assert.equal(request.status, 'pending');
     assert.deepEqual(phaseOf(request, 'crm', 'access'), { state: 'Complete', detail: '3 records found' });
@@ -98,12 +77,12 @@ describe('a privacy request from POST to closed', function () {
       detail: '1 file uploaded',
     });
 
-    const selected = await lethe.post(`/v1/requests/${created.id}/selection`, {
+    const selected = await suite.lethe.post(`/v1/requests/${created.id}/selection`, {
       integrations: ['crm', 'warehouse'],
     });
     assert.equal(selected.status, 200, JSON.stringify(selected.body));
 
-    request = await lethe.until(created.id, (r) => r.closed, 'the request to close');
+    request = await suite.lethe.until(created.id, (r) => r.closed, 'the request to close');
     assert.equal(request.state, 'Data accessed');
     assert.equal(request.status, 'done');
     assert.equal(request.error, null);
@@ -115,7 +94,7 @@ describe('a privacy request from POST to closed', function () {
     const email = `deletion-${since}@example.com`;
     await seedContacts(email, 2);
 
-    const created = await lethe.create({
+    const created = await suite.lethe.create({
       type: 'deletion',
       regulation: 'ccpa',
       subject: { email, name: 'Del Etion' },
@@ -129,15 +108,15 @@ describe('a privacy request from POST to closed', function () {
     assert.deepEqual(phaseOf(created, 'crm', 'deletion'), { state: 'Not Started', detail: null });
     assert.deepEqual(phaseOf(created, 'warehouse', 'deletion'), { state: 'Not Started', detail: null });
 
-    await lethe.untilIntegration(created.id, 'crm', 'access', {
+    await suite.lethe.untilIntegration(created.id, 'crm', 'access', {
       state: 'Complete',
       detail: '2 records found',
     });
-    await lethe.untilIntegration(created.id, 'warehouse', 'access', {
+    await suite.lethe.untilIntegration(created.id, 'warehouse', 'access', {
       state: 'Processing',
       detail: 'Due in 14 days',
     });
-    const accessMail = await ownerMail('dana.owner@example.com', 'access', created.id);
+    const accessMail = await suite.lethe.ownerMail(created.id, 'dana.owner@example.com', 'access');
     const noData = await fetch(ownerLinkIn(accessMail!.text), {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
@@ -145,7 +124,7 @@ describe('a privacy request from POST to closed', function () {
     });
     assert.equal(noData.status, 200);
 
-    let request = await lethe.until(
+    let request = await suite.lethe.until(
       created.id,
       (r) => r.state === 'Data ready for deletion',
       'Data ready for deletion',
@@ -157,33 +136,33 @@ describe('a privacy request from POST to closed', function () {
     assert.deepEqual(phaseOf(request, 'crm', 'deletion'), { state: 'Pending', detail: null });
     assert.deepEqual(phaseOf(request, 'warehouse', 'deletion'), { state: 'Pending', detail: null });
     assert.equal(
-      stack.crm.calls.filter((c) => c.method === 'DELETE' && Date.parse(c.at) >= since).length,
+      suite.stack.crm.calls.filter((c) => c.method === 'DELETE' && Date.parse(c.at) >= since).length,
       0,
       'nothing deleted before the selection',
     );
 
-    const selected = await lethe.post(`/v1/requests/${created.id}/selection`, {
+    const selected = await suite.lethe.post(`/v1/requests/${created.id}/selection`, {
       integrations: ['crm', 'warehouse'],
     });
     assert.equal(selected.status, 200, JSON.stringify(selected.body));
     assert.equal(selected.body.state, 'Deleting data');
 
-    request = await lethe.untilIntegration(created.id, 'crm', 'deletion', {
+    request = await suite.lethe.untilIntegration(created.id, 'crm', 'deletion', {
       state: 'Complete',
       detail: '2 records deleted',
     });
     assert.equal(
-      [...stack.crm.contacts.values()].filter((c) => c.email === email).length,
+      [...suite.stack.crm.contacts.values()].filter((c) => c.email === email).length,
       0,
       'the CRM no longer holds them',
     );
-    request = await lethe.untilIntegration(created.id, 'warehouse', 'deletion', {
+    request = await suite.lethe.untilIntegration(created.id, 'warehouse', 'deletion', {
       state: 'Processing',
       detail: 'Due in 14 days',
     });
     assert.equal(request.state, 'Deleting data');
 
-    const deletionMail = await ownerMail('dana.owner@example.com', 'deletion', created.id);
+    const deletionMail = await suite.lethe.ownerMail(created.id, 'dana.owner@example.com', 'deletion');
     const deleted = await fetch(ownerLinkIn(deletionMail!.text), {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
@@ -191,7 +170,7 @@ describe('a privacy request from POST to closed', function () {
     });
     assert.equal(deleted.status, 200);
 
-    request = await lethe.until(created.id, (r) => r.closed, 'the request to close');
+    request = await suite.lethe.until(created.id, (r) => r.closed, 'the request to close');
     assert.equal(request.state, 'Data deleted');
     assert.equal(request.status, 'done');
     assert.deepEqual(phaseOf(request, 'crm', 'deletion'), { state: 'Complete', detail: '2 records deleted' });

@@ -1,31 +1,31 @@
 import assert from 'node:assert/strict';
 import { call, eventually } from '../support/http';
-import { LetheApi, integration, phaseOf } from '../support/lethe';
-import { CRM_TOKEN, getStack, type Stack } from '../support/stack';
+import { integration, phaseOf, useStack } from '../support/lethe';
+import { CRM_TOKEN } from '../support/stack';
 
 describe('retries, the error log and disconnected integrations', function () {
   this.timeout(60_000);
-  let stack: Stack;
-  let lethe: LetheApi;
-
-  before(async function () {
-    this.timeout(120_000);
-    stack = await getStack();
-    lethe = new LetheApi(stack);
-  });
+  const suite = useStack();
 
   const fault = (body: Record<string, unknown>) =>
-    call(stack.crmUrl, 'POST', '/_sandbox/faults', { body, key: null });
+    call(suite.stack.crmUrl, 'POST', '/_sandbox/faults', { body, key: null });
   const errorLog = (id: string, iid: string) =>
-    call(stack.apiUrl, 'GET', `/v1/requests/${id}/integrations/${iid}/error-log`);
+    call(suite.stack.apiUrl, 'GET', `/v1/requests/${id}/integrations/${iid}/error-log`);
 
   it('503 three times then 200: Processing with the attempt and last error meanwhile, every attempt in the log', async () => {
     const email = `retry-${Date.now()}@example.com`;
-    await call(stack.crmUrl, 'POST', '/_sandbox/contacts', { body: { email, kind: 'note' }, key: null });
+    await call(suite.stack.crmUrl, 'POST', '/_sandbox/contacts', {
+      body: { email, kind: 'note' },
+      key: null,
+    });
     await fault({ status: 503, times: 3, method: 'GET', path: '/contacts' });
-    const created = await lethe.create({ type: 'access', subject: { email }, integrations: ['crm-patient'] });
+    const created = await suite.lethe.create({
+      type: 'access',
+      subject: { email },
+      integrations: ['crm-patient'],
+    });
 
-    const retrying = await lethe.until(
+    const retrying = await suite.lethe.until(
       created.id,
       (r) => (integration(r, 'crm-patient').access.attempt ?? 0) >= 2,
       'a second attempt to show',
@@ -35,7 +35,7 @@ describe('retries, the error log and disconnected integrations', function () {
     assert.equal(view.detail, 'Request submitted');
     assert.equal(view.last_error, 'Internal Server Error');
 
-    await lethe.untilIntegration(created.id, 'crm-patient', 'access', {
+    await suite.lethe.untilIntegration(created.id, 'crm-patient', 'access', {
       state: 'Complete',
       detail: '1 record found',
     });
@@ -70,12 +70,12 @@ describe('retries, the error log and disconnected integrations', function () {
 
   it('a transient error that does not pass ends in Error once the attempts are spent', async () => {
     await fault({ status: 502, times: 4, method: 'GET', path: '/contacts' });
-    const created = await lethe.create({
+    const created = await suite.lethe.create({
       type: 'access',
       subject: { email: 'always-down@example.com' },
       integrations: ['crm'],
     });
-    const request = await lethe.untilIntegration(created.id, 'crm', 'access', {
+    const request = await suite.lethe.untilIntegration(created.id, 'crm', 'access', {
       state: 'Error',
       detail: 'Internal Server Error',
     });
@@ -88,30 +88,35 @@ describe('retries, the error log and disconnected integrations', function () {
     );
     assert.equal((await errorLog(created.id, 'nope')).status, 404);
     assert.equal(
-      (await call(stack.apiUrl, 'GET', `/v1/requests/${created.id}/integrations/crm/error-log`, { key: 'x' }))
-        .status,
+      (
+        await call(suite.stack.apiUrl, 'GET', `/v1/requests/${created.id}/integrations/crm/error-log`, {
+          key: 'x',
+        })
+      ).status,
       401,
     );
   });
 
   it('a missing credential or a disconnected flag: Error / Disconnected integration, no call, operators told once', async () => {
-    const callsBefore = stack.crm.calls.length;
-    const created = await lethe.create({
+    const callsBefore = suite.stack.crm.calls.length;
+    const created = await suite.lethe.create({
       type: 'access',
       subject: { email: 'disconnected@example.com' },
       integrations: ['crm-no-credential', 'dc-disconnected'],
     });
-    await lethe.untilIntegration(created.id, 'crm-no-credential', 'access', {
+    await suite.lethe.untilIntegration(created.id, 'crm-no-credential', 'access', {
       state: 'Error',
       detail: 'Disconnected integration',
     });
-    await lethe.untilIntegration(created.id, 'dc-disconnected', 'access', {
+    await suite.lethe.untilIntegration(created.id, 'dc-disconnected', 'access', {
       state: 'Error',
       detail: 'Disconnected integration',
     });
-    assert.equal(stack.crm.calls.length, callsBefore, 'the service was not called');
+    assert.equal(suite.stack.crm.calls.length, callsBefore, 'the service was not called');
     const notices = () =>
-      stack.smtp.inbox.filter((m) => m.to.includes('privacy-ops@example.com') && m.text.includes(created.id));
+      suite.stack.smtp.inbox.filter(
+        (m) => m.to.includes('privacy-ops@example.com') && m.text.includes(created.id),
+      );
     await eventually(
       async () => notices(),
       (found) => found.length === 2,
@@ -120,9 +125,9 @@ describe('retries, the error log and disconnected integrations', function () {
     assert.ok(notices().some((m) => m.subject.includes('crm-no-credential')));
     assert.ok(notices().some((m) => m.subject.includes('dc-disconnected')));
 
-    const retried = await lethe.post(`/v1/requests/${created.id}/integrations/crm-no-credential/retry`);
+    const retried = await suite.lethe.post(`/v1/requests/${created.id}/integrations/crm-no-credential/retry`);
     assert.equal(retried.status, 200);
-    await lethe.untilIntegration(created.id, 'crm-no-credential', 'access', {
+    await suite.lethe.untilIntegration(created.id, 'crm-no-credential', 'access', {
       state: 'Error',
       detail: 'Disconnected integration',
     });
@@ -137,9 +142,12 @@ describe('retries, the error log and disconnected integrations', function () {
     await new Promise((resolve) => setTimeout(resolve, 500));
     assert.equal(notices().length, 2, 'operators are told once per integration');
     for (const id of ['crm-no-credential', 'dc-disconnected']) {
-      assert.equal((await lethe.post(`/v1/requests/${created.id}/integrations/${id}/stop`)).status, 200);
+      assert.equal(
+        (await suite.lethe.post(`/v1/requests/${created.id}/integrations/${id}/stop`)).status,
+        200,
+      );
     }
-    const done = await lethe.until(created.id, (r) => r.state === 'Data accessed', 'Data accessed');
+    const done = await suite.lethe.until(created.id, (r) => r.state === 'Data accessed', 'Data accessed');
     assert.deepEqual(phaseOf(done, 'dc-disconnected', 'access'), {
       state: 'Complete',
       detail: 'Stopped processing',

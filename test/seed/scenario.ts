@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { RequestView } from '../../src/domain';
-import { call, eventually } from '../support/http';
-import { LetheApi, ownerLinkIn, phaseOf } from '../support/lethe';
+
+import { LetheApi, phaseOf } from '../support/lethe';
 import type { Stack } from '../support/stack';
 import { SEED_ROWS, matchesRow, rowKey, type SeedRow } from './seed-rows';
 
@@ -110,23 +110,9 @@ export class Scenario {
   /** The owner of `integrationId` answers through the link in the newest email about this request. */
   ownerAnswers(integrationId: string, phase: 'access' | 'deletion', answer: Record<string, unknown>): void {
     this.step(`the owner of ${integrationId} answers ${String(answer.answer)} (${phase})`, async () => {
-      const word = phase === 'access' ? 'Data access' : 'Data deletion';
       const config = this.stack.config.integrations.find((i) => i.id === integrationId);
       assert.ok(config?.type === 'direct_contact', `${integrationId} is a direct contact`);
-      const to = config.owner.email;
-      const mails = await eventually(
-        async () =>
-          this.stack.smtp.inbox.filter(
-            (m) => m.to.includes(to) && m.subject.includes(this.id) && m.subject.includes(word),
-          ),
-        (found) => found.length > 0,
-        { what: `the ${phase} email to the owner of ${integrationId}` },
-      );
-      const link = ownerLinkIn(mails[mails.length - 1]!.text);
-      const res = await call(new URL(link).origin, 'POST', new URL(link).pathname, {
-        body: answer,
-        key: null,
-      });
+      const res = await this.lethe().answerAsOwner(this.id, config.owner.email, answer, phase);
       assert.equal(res.status, 200, JSON.stringify(res.body));
     });
   }

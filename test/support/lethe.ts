@@ -1,6 +1,6 @@
 import type { IntegrationView, RequestView } from '../../src/domain';
-import { call, eventually } from './http';
-import type { Stack } from './stack';
+import { call, eventually, type HttpResult } from './http';
+import { getStack, type ServerKind, type Stack } from './stack';
 
 /** Test steps phrased as an operator would: create a request, read it, wait for an integration's state. */
 export class LetheApi {
@@ -20,6 +20,31 @@ export class LetheApi {
 
   post(path: string, body: unknown = {}) {
     return call(this.stack.apiUrl, 'POST', path, { body });
+  }
+
+  /** The newest email to `to` about this request (of this phase, if given), once it has arrived. */
+  async ownerMail(requestId: string, to: string, phase?: 'access' | 'deletion') {
+    const word = phase && (phase === 'access' ? 'Data access' : 'Data deletion');
+    const mails = await eventually(
+      async () =>
+        this.stack.smtp.inbox.filter(
+          (m) => m.to.includes(to) && m.subject.includes(requestId) && (!word || m.subject.includes(word)),
+        ),
+      (found) => found.length > 0,
+      { what: `an email to ${to} about ${requestId}` },
+    );
+    return mails[mails.length - 1]!;
+  }
+
+  /** Answers as the owner would: through the link in the email they received. */
+  async answerAsOwner(
+    requestId: string,
+    to: string,
+    answer: unknown,
+    phase?: 'access' | 'deletion',
+  ): Promise<HttpResult> {
+    const link = new URL(ownerLinkIn((await this.ownerMail(requestId, to, phase)).text));
+    return call(link.origin, 'POST', link.pathname, { body: answer, key: null });
   }
 
   /** Waits until the request satisfies `accept`, and returns it. */
@@ -68,4 +93,15 @@ export function ownerLinkIn(text: string): string {
   const match = /https?:\/\/\S+\/owner\/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/.exec(text);
   if (!match) throw new Error(`no owner link in: ${text}`);
   return match[0];
+}
+
+/** The suite's stack and API, ready once the suite's `before` hook has run. */
+export function useStack(kind: ServerKind = 'dev'): { readonly stack: Stack; readonly lethe: LetheApi } {
+  const suite = {} as { stack: Stack; lethe: LetheApi };
+  before(async function () {
+    this.timeout(120_000);
+    suite.stack = await getStack(kind);
+    suite.lethe = new LetheApi(suite.stack);
+  });
+  return suite;
 }
