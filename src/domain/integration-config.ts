@@ -1,18 +1,21 @@
 import { z } from 'zod';
 import { DURATION_PATTERN, parseDuration } from './duration';
 
-const duration = z
+export const durationSchema = z
   .string()
   .regex(DURATION_PATTERN, 'must be a duration such as 14d, 36h, 90s or 250ms')
   .refine((text) => !DURATION_PATTERN.test(text) || parseDuration(text) > 0, 'must be longer than zero');
 
+/** Secrets are named by environment variable in configuration, never written there. */
+export const envVariableSchema = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must name an environment variable');
+
 /** Retries of transient failures (408, 429, 502, 503, 504, connection refused or reset). */
 export const retrySchema = z
   .object({
-    initial_interval: duration.default('1s'),
-    max_interval: duration.default('1m'),
+    initial_interval: durationSchema.default('1s'),
+    max_interval: durationSchema.default('1m'),
     max_attempts: z.number().int().min(1).max(1000).default(8),
-    max_elapsed: duration.default('1d'),
+    max_elapsed: durationSchema.default('1d'),
   })
   .strict();
 
@@ -49,9 +52,9 @@ export const directContactIntegrationSchema = z
     ...common,
     type: z.literal('direct_contact'),
     owner: z.object({ name: z.string().min(1), email: z.email() }).strict(),
-    deadline: duration.default('14d'),
+    deadline: durationSchema.default('14d'),
     /** The owner is reminded this long before the deadline (not at all if the deadline is sooner). */
-    remind_before: duration.default('3d'),
+    remind_before: durationSchema.default('3d'),
     on_no_response: z.enum(['skip', 'pause']).default('skip'),
   })
   .strict();

@@ -1,7 +1,13 @@
 import axios, { type AxiosInstance } from 'axios';
 import JSZip from 'jszip';
 import { z } from 'zod';
-import { DURATION_PATTERN, parseDuration, SUBJECT_IDENTIFIERS, type Subject } from '../../domain';
+import {
+  durationSchema as duration,
+  envVariableSchema as envName,
+  parseDuration,
+  SUBJECT_IDENTIFIERS,
+  type Subject,
+} from '../../domain';
 import {
   ConnectorFailure,
   requireSecret,
@@ -17,8 +23,6 @@ import { recordCalls } from './http-calls';
  * polled until `status: done`; a review's data is a zip behind `data_url`. Batch's error codes
  * arrive as HTTP statuses and go through Lethe's error taxonomy like any other.
  */
-const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must name an environment variable');
-const duration = z.string().regex(DURATION_PATTERN, 'must be a duration such as 30s, 5m or 1d');
 
 export const batchConnectorOptions = z
   .object({

@@ -1,6 +1,6 @@
 import axios, { type AxiosInstance, type Method } from 'axios';
 import { z } from 'zod';
-import { DURATION_PATTERN, parseDuration, type Subject } from '../../domain';
+import { durationSchema, envVariableSchema as envName, parseDuration, type Subject } from '../../domain';
 import { recordCalls } from './http-calls';
 import {
   ConnectorFailure,
@@ -26,12 +26,10 @@ const call = z
   })
   .strict();
 
-const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must name an environment variable');
-
 export const httpConnectorOptions = z
   .object({
     base_url: z.url(),
-    timeout: z.string().regex(DURATION_PATTERN).default('30s'),
+    timeout: durationSchema.default('30s'),
     auth: z
       .discriminatedUnion('type', [
         z.object({ type: z.literal('bearer'), token_env: envName }).strict(),
