@@ -184,16 +184,21 @@ async function runApiIntegration(
     return complete({ kind: 'records_deleted', count: step.count });
   };
 
-  let attempt = 1;
-  let firstAttemptAt = Date.now();
+  /** Every call, numbered for the call log. */
+  let attempt = 0;
+  /** Transient failures in a row, which the retry policy bounds; a call that succeeds ends the streak. */
+  let streak = { failures: 0, since: Date.now() };
   await mailbox.report({ kind: 'submitted' });
   for (;;) {
     let failure: Failure;
     try {
+      attempt += 1;
       const result = await unlessStopped(mailbox, () => call(attempt));
       if (result === 'stopped') return STOPPED;
       const step = result.value;
       if (step.done) return done(step);
+      if (streak.failures > 0) await mailbox.report({ kind: 'submitted' });
+      streak = { failures: 0, since: Date.now() };
       job ??= { id: step.job, since: Date.now() };
       if (Date.now() - job.since < step.giveUpAfterMs) {
         if (await wf.condition(() => mailbox.has('stop'), step.pollEveryMs)) return STOPPED;
@@ -205,20 +210,19 @@ async function runApiIntegration(
     } catch (error) {
       failure = failureOf(error);
     }
+    streak.failures += 1;
     const delay = failure.retryable
-      ? nextAttemptDelay(policy, attempt, Date.now() - firstAttemptAt, failure.retryAfterMs)
+      ? nextAttemptDelay(policy, streak.failures, Date.now() - streak.since, failure.retryAfterMs)
       : undefined;
     if (delay !== undefined) {
-      attempt += 1;
-      await mailbox.report({ kind: 'submitted', attempt, lastError: failure.message });
+      await mailbox.report({ kind: 'submitted', attempt: streak.failures + 1, lastError: failure.message });
       if (await wf.condition(() => mailbox.has('stop'), delay)) return STOPPED;
       continue;
     }
     await mailbox.report({ kind: 'error', message: failure.message, at: new Date().toISOString() });
     if (failure.message === 'Disconnected integration') await mailbox.tellOperators();
     if ((await mailbox.next('retry', 'stop')).command === 'stop') return STOPPED;
-    attempt += 1;
-    firstAttemptAt = Date.now();
+    streak = { failures: 0, since: Date.now() };
     await mailbox.report({ kind: 'submitted' });
   }
 }

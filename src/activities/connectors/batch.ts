@@ -36,7 +36,8 @@ export const batchConnectorOptions = z
       .object({ from: z.enum(SUBJECT_IDENTIFIERS).default('custom_id'), type: z.string().min(1).optional() })
       .strict()
       .default({ from: 'custom_id' }),
-    poll_interval: duration.default('1m'),
+    // Every poll adds a few events to the integration's history: 15 minutes over 7 days stays far from its limits.
+    poll_interval: duration.default('15m'),
     give_up_after: duration.default('7d'),
     timeout: duration.default('30s'),
   })
