@@ -55,8 +55,11 @@ function asIntegrationFailure(error: unknown): ApplicationFailure {
   });
 }
 
+/** What the call log must never show of the subject: identifiers, and the name a template may use. */
 function identifiersOf(subject: Subject): string[] {
-  return SUBJECT_IDENTIFIERS.map((key) => subject[key]).filter((v): v is string => typeof v === 'string');
+  return [...SUBJECT_IDENTIFIERS.map((key) => subject[key]), subject.name].filter(
+    (v): v is string => typeof v === 'string',
+  );
 }
 
 export function createActivities(deps: ActivityDependencies) {
@@ -93,11 +96,19 @@ export function createActivities(deps: ActivityDependencies) {
         url: call.url ? redact(call.url, hidden) : null,
         status: call.status ?? null,
         excerpt: excerptOf(call.body, hidden),
-        error: call.error ?? null,
+        error: call.error ? redact(call.error, hidden) : null,
       });
       const entries = calls.map(entry);
       if (failure && calls.length === 0) entries.push(entry({ error: failure.message }));
-      await callLog.append(input.requestId, input.integration.id, entries);
+      // The log must never cost the answer: a job the service accepted would otherwise be lost.
+      await callLog
+        .append(input.requestId, input.integration.id, entries)
+        .catch((error: unknown) =>
+          log.error(
+            { err: error, requestId: input.requestId, integration: input.integration.id },
+            'call log not written',
+          ),
+        );
     }
   }
 

@@ -60,13 +60,16 @@ export function redact(text: string, values: string[]): string {
     .filter((v) => v.length >= 3)
     .sort((a, b) => b.length - a.length)
     .reduce((out, value) => {
-      const encoded = encodeURIComponent(value);
-      return out.split(value).join('[redacted]').split(encoded).join('[redacted]');
+      // As written, as in a path, as in a query string (axios writes spaces as "+").
+      const forms = [value, encodeURIComponent(value), encodeURIComponent(value).replace(/%20/g, '+')];
+      return forms.reduce((redacted, form) => redacted.split(form).join('[redacted]'), out);
     }, text);
 }
 
 export function excerptOf(body: unknown, values: string[]): string | null {
   if (body === undefined || body === null || body === '') return null;
+  // Binary answers (a zip of the subject's data) are not excerpted.
+  if (Buffer.isBuffer(body) || body instanceof ArrayBuffer) return `[binary, ${body.byteLength} bytes]`;
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   return redact(text, values).slice(0, EXCERPT_CHARS);
 }

@@ -120,14 +120,17 @@ export function createSandboxBatch(options: {
   };
 
   app.post(base, (req, res) => {
-    const body = (req.body ?? {}) as { request_type?: unknown; id?: { type?: unknown; value?: unknown } };
+    const body = (req.body ?? {}) as {
+      request_type?: unknown;
+      id?: { type?: unknown; value?: unknown } | null;
+    };
     if (body.request_type === undefined || body.id === undefined) {
       return fail(res, 'MISSING_PARAMETER', 'request_type and id are required');
     }
     if (!['review', 'remove'].includes(String(body.request_type))) {
       return fail(res, 'MALFORMED_PARAMETER', 'request_type must be review or remove');
     }
-    if (typeof body.id.type !== 'string' || typeof body.id.value !== 'string' || !body.id.value) {
+    if (typeof body.id?.type !== 'string' || typeof body.id.value !== 'string' || !body.id.value) {
       return fail(res, 'MALFORMED_PARAMETER', 'id must be {type, value}');
     }
     const request: GdprRequest = {

@@ -126,13 +126,17 @@ interface Mailbox {
 async function unlessStopped<T>(mailbox: Mailbox, work: () => Promise<T>): Promise<{ value: T } | 'stopped'> {
   const scope = new wf.CancellationScope();
   const working = scope.run(work);
-  const stopped = wf.condition(() => mailbox.has('stop')).then(() => 'stopped' as const);
-  const winner = await Promise.race([working.then((value) => ({ value })), stopped]);
-  if (winner === 'stopped') {
-    scope.cancel();
-    working.catch(() => undefined);
-  }
-  return winner;
+  // One condition for both outcomes, so none is left waiting once the work is done.
+  let settled = false;
+  working.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  await wf.condition(() => settled || mailbox.has('stop'));
+  if (settled) return { value: await working };
+  scope.cancel();
+  working.catch(() => undefined);
+  return 'stopped';
 }
 
 interface Failure {

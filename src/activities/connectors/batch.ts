@@ -119,16 +119,31 @@ class BatchConnector implements Connector {
     return this.create(subject, 'remove');
   }
 
-  async poll(job: string, purpose: 'find' | 'delete'): Promise<Answer<ConnectorRecord[] | undefined>> {
+  async poll(
+    job: string,
+    purpose: 'find' | 'delete',
+  ): Promise<Answer<ConnectorRecord[] | number | undefined>> {
     const path = `/1.0/${encodeURIComponent(this.apiKey)}/gdpr/request/${encodeURIComponent(job)}`;
     const view = (await this.http.get(path)).data as BatchRequestView;
-    if (view.status !== 'done') return { done: false, job };
-    if (view.error === 'user not found') return { done: true, value: purpose === 'find' ? [] : undefined };
+    if (view.status === 'pending') return { done: false, job };
+    if (view.status !== 'done') {
+      throw new ConnectorFailure(
+        { kind: 'unknown' },
+        `Batch answered an unknown status: ${String(view.status)}`,
+      );
+    }
+    if (view.error === 'user not found') return { done: true, value: purpose === 'find' ? [] : 0 };
     if (view.error) throw new ConnectorFailure({ kind: 'unknown' }, `Batch: ${view.error}`);
     if (purpose === 'delete') return { done: true, value: undefined };
     if (!view.data_url)
       throw new ConnectorFailure({ kind: 'unknown' }, 'Batch finished a review without data_url');
-    const zipped = await this.http.get(view.data_url, { responseType: 'arraybuffer' });
+    // The REST key goes only to Batch's own host, whatever host data_url names.
+    const sameHost =
+      new URL(view.data_url, this.options.base_url).host === new URL(this.options.base_url).host;
+    const zipped = await this.http.get(view.data_url, {
+      responseType: 'arraybuffer',
+      headers: sameHost ? {} : { 'X-Authorization': null },
+    });
     return { done: true, value: await recordsInZip(zipped.data as ArrayBuffer) };
   }
 }

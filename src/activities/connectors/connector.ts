@@ -23,7 +23,7 @@ export interface Connector {
   /** Full deletion: the system deletes everything about the subject in one go. */
   deleteSubject(subject: Subject): Promise<Answer<void>>;
   /** Services that work asynchronously: how a job that find or a deletion started is going. */
-  poll?(job: string, purpose: 'find' | 'delete'): Promise<Answer<ConnectorRecord[] | undefined>>;
+  poll?(job: string, purpose: 'find' | 'delete'): Promise<Answer<ConnectorRecord[] | number | undefined>>;
   /** How often to poll such a service, and when to give up on a job. */
   readonly polling?: { everyMs: number; giveUpAfterMs: number };
 }
