@@ -5,6 +5,7 @@
 import { isOverdue, type PhaseOutcome, type PhaseStatus } from './integration-state';
 import {
   activePhase,
+  integrationById,
   phaseStatus,
   type IntegrationAction,
   type IntegrationSnapshot,
@@ -25,10 +26,6 @@ const refuse = (reason: Refusal['reason'], message: string): Refusal => ({
   message,
 });
 
-function findIntegration(snapshot: RequestSnapshot, integrationId: string): IntegrationSnapshot | undefined {
-  return snapshot.integrations.find((i) => i.id === integrationId);
-}
-
 /**
  * `forward`: the integration's workflow is running and carries the action out. Otherwise the
  * request's workflow records the outcome itself (an integration stopped before its stage ran).
@@ -40,7 +37,7 @@ export function decideIntegrationAction(
   childRunning: boolean,
   now: Date,
 ): Decision<{ phase: Phase; forward: boolean }> {
-  const integration = findIntegration(snapshot, integrationId);
+  const integration = integrationById(snapshot, integrationId);
   if (!integration) return refuse('not_found', `integration "${integrationId}" is not part of this request`);
   const phase = activePhase(snapshot);
   const status = phase && phaseStatus(integration, phase);
@@ -115,7 +112,7 @@ export function decideOwnerReply(
   phase: Phase,
   answer: OwnerAnswer,
 ): Decision<{ outcome: PhaseOutcome }> {
-  const integration = findIntegration(snapshot, integrationId);
+  const integration = integrationById(snapshot, integrationId);
   if (!integration) return refuse('not_found', `integration "${integrationId}" is not part of this request`);
   const status = phaseStatus(integration, phase);
   if (activePhase(snapshot) !== phase || status?.kind !== 'awaiting_owner') {
@@ -130,7 +127,7 @@ export function decideSelection(snapshot: RequestSnapshot, integrationIds: strin
   if (snapshot.step !== 'awaiting_selection' || snapshot.selection !== null) {
     return refuse('invalid_state', `the request does not wait for a selection (step: ${snapshot.step})`);
   }
-  const unknown = integrationIds.filter((id) => !findIntegration(snapshot, id));
+  const unknown = integrationIds.filter((id) => !integrationById(snapshot, id));
   if (unknown.length > 0) return refuse('malformed', `unknown integrations: ${unknown.join(', ')}`);
   if (new Set(integrationIds).size !== integrationIds.length)
     return refuse('malformed', 'integrations are repeated');

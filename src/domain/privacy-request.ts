@@ -129,6 +129,10 @@ export function planDeletion(config: IntegrationConfig, access: PhaseStatus, sel
   return { run: true };
 }
 
+export function integrationById(snapshot: RequestSnapshot, id: string): IntegrationSnapshot | undefined {
+  return snapshot.integrations.find((i) => i.id === id);
+}
+
 export function phaseStatus(integration: IntegrationSnapshot, phase: Phase): PhaseStatus | null {
   return phase === 'access' ? integration.access : integration.deletion;
 }
@@ -148,7 +152,7 @@ export function applyPhaseReport(
   phase: Phase,
   status: PhaseStatus,
 ) {
-  const integration = snapshot.integrations.find((i) => i.id === integrationId);
+  const integration = integrationById(snapshot, integrationId);
   if (!integration) return;
   const current = phaseStatus(integration, phase);
   if (current === null || isComplete(current)) return;

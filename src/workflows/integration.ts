@@ -1,5 +1,5 @@
 import * as wf from '@temporalio/workflow';
-import type { createActivities } from '../activities';
+import type { LetheActivities as Activities } from '../activities';
 import {
   INTEGRATION_FAILURE_TYPE,
   type ConnectorStep,
@@ -17,8 +17,6 @@ import type {
 import type { PhaseOutcome, PhaseStatus } from '../domain/integration-state';
 import type { Phase, RequestType, Subject } from '../domain/request';
 import { integrationCommandSignal, phaseReportSignal, type IntegrationCommand } from './definitions';
-
-type Activities = ReturnType<typeof createActivities>;
 
 export interface IntegrationWorkflowInput {
   requestId: string;

@@ -10,6 +10,7 @@ import type { IntegrationConfig } from '../domain/integration-config';
 import { isComplete } from '../domain/integration-state';
 import {
   applyPhaseReport,
+  integrationById,
   automaticSelection,
   isPhaseSettled,
   markAwaitingSelection,
@@ -75,8 +76,7 @@ export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promis
       .signal(integrationCommandSignal, command)
       .catch(() => undefined);
   const nowIso = () => new Date().toISOString();
-  const integrationNamed = (id: string) =>
-    request.integrations.find((i) => i.id === id) as IntegrationSnapshot;
+  const integrationNamed = (id: string) => integrationById(request, id) as IntegrationSnapshot;
   const decideAction = ({ integrationId, action }: IntegrationActionInput) =>
     decideIntegrationAction(request, integrationId, action, running.has(integrationId), new Date());
 
