@@ -21,10 +21,10 @@ export interface ConnectorCallInput {
 
 /**
  * Where a connector call left things: done, with a count (and, for access, where the records
- * are), or a job the service works on, to be polled.
+ * are; null for a deletion the service did not count), or a job the service works on, to be polled.
  */
 export type ConnectorStep =
-  | { done: true; count: number; ref?: string }
+  | { done: true; count: number | null; ref?: string }
   | { done: false; job: string; pollEveryMs: number; giveUpAfterMs: number };
 
 export interface OwnerRequestInput {

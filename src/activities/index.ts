@@ -1,16 +1,18 @@
-import { ApplicationFailure } from '@temporalio/activity';
-import { heartbeat } from '@temporalio/activity';
+import { ApplicationFailure, Context, heartbeat } from '@temporalio/activity';
 import { classifyFailure, SUBJECT_IDENTIFIERS, type Subject } from '../domain';
 import type { BlobStore } from '../infra/blob-store';
 import { excerptOf, redact, type CallLogEntry, type FileCallLog } from '../infra/call-log';
+import type { Journal, JournalKey } from '../infra/journal';
 import type { Logger } from '../infra/logger';
 import type { Mailer } from '../infra/mailer';
 import {
   connectorFor,
+  ConnectorFailure,
   type Answer,
   type Connector,
   type ConnectorRecord,
   type HttpCall,
+  type Resumable,
   type SecretSource,
 } from './connectors';
 import { failureCauseOf } from './connectors/http-failure';
@@ -27,6 +29,8 @@ import { operatorNoticeMail, ownerRequestMail } from './owner-mail';
 export interface ActivityDependencies {
   blobs: BlobStore;
   callLog: FileCallLog;
+  /** Where connector calls note how far they got, so the next attempt resumes there. */
+  journal: Journal;
   mailer: Mailer;
   secrets: SecretSource;
   /** Builds the owner's signed link for one phase of one integration of one request. */
@@ -62,17 +66,29 @@ function identifiersOf(subject: Subject): string[] {
   );
 }
 
+/**
+ * How often a connector attempt tells Temporal it is alive. A heartbeat is also how an attempt
+ * hears it was cancelled (an operator's stop), so the worker sends them this often too.
+ */
+export const HEARTBEAT_EVERY_MS = 2_000;
+
+/** A service that loses the jobs Lethe submits, again and again, is not polled forever. */
+const MAX_SUBMISSIONS = 3;
+
 export function createActivities(deps: ActivityDependencies) {
-  const { blobs, callLog, mailer, secrets, log } = deps;
+  const { blobs, callLog, journal, mailer, secrets, log } = deps;
 
   /**
    * Runs one attempt against a connector: every HTTP call it makes goes to the call log, without
-   * the secrets it used or the subject's identifiers; any failure leaves classified.
+   * the secrets it used or the subject's identifiers; any failure leaves classified. A cancelled
+   * attempt (a stop, a worker shutting down) aborts the calls in flight.
    */
   async function attempt<T>(
     input: ConnectorCallInput,
     work: (connector: Connector) => Promise<T>,
   ): Promise<T> {
+    const context = Context.current();
+    const beating = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
     const used: string[] = [];
     const calls: HttpCall[] = [];
     const tracked: SecretSource = (name) => {
@@ -82,11 +98,20 @@ export function createActivities(deps: ActivityDependencies) {
     };
     let failure: ApplicationFailure | undefined;
     try {
-      return await work(connectorFor(input.integration, tracked, (call) => calls.push(call)));
+      return await work(
+        connectorFor(input.integration, {
+          secrets: tracked,
+          onCall: (call) => calls.push(call),
+          signal: context.cancellationSignal,
+        }),
+      );
     } catch (error) {
+      // Cancelled: the SDK reports it as such (a worker shutting down gets the attempt run again).
+      if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
       failure = asIntegrationFailure(error);
       throw failure;
     } finally {
+      clearInterval(beating);
       const hidden = [...used, ...identifiersOf(input.subject)];
       const entry = (call: Partial<HttpCall>): CallLogEntry => ({
         time: new Date().toISOString(),
@@ -112,14 +137,26 @@ export function createActivities(deps: ActivityDependencies) {
     }
   }
 
-  async function recordsAt(ref: string): Promise<ConnectorRecord[]> {
-    return JSON.parse((await blobs.get(ref)).toString('utf8')) as ConnectorRecord[];
+  const journalKey = (input: ConnectorCallInput, purpose: JournalKey['purpose']): JournalKey => ({
+    requestId: input.requestId,
+    integrationId: input.integration.id,
+    phase: input.phase,
+    purpose,
+  });
+
+  /** The steps earlier attempts took; each new one is noted before the next is taken. */
+  async function resumable<Step>(key: JournalKey): Promise<Resumable<Step>> {
+    return {
+      earlier: (await journal.read(key)) as Step[],
+      note: async (step) => {
+        await journal.append(key, step);
+        heartbeat();
+      },
+    };
   }
 
-  async function settledRecords(answer: Answer<ConnectorRecord[]>): Promise<ConnectorRecord[]> {
-    if (!answer.done)
-      throw new Error('a connector that works in jobs cannot delete records it has not found first');
-    return answer.value;
+  async function recordsAt(ref: string): Promise<ConnectorRecord[]> {
+    return JSON.parse((await blobs.get(ref)).toString('utf8')) as ConnectorRecord[];
   }
 
   /** A connector's answer as the workflow sees it: a count (and where the records are), or a job. */
@@ -127,7 +164,8 @@ export function createActivities(deps: ActivityDependencies) {
     input: ConnectorCallInput,
     connector: Connector,
     answer: Answer<ConnectorRecord[] | number | undefined | void>,
-    deletedIfUnknown = 0,
+    /** A deletion the service does not count: as many as the access phase found, if it looked. */
+    deletedIfUncounted?: number,
   ): Promise<ConnectorStep> {
     const { requestId, integration } = input;
     if (!answer.done) {
@@ -145,42 +183,63 @@ export function createActivities(deps: ActivityDependencies) {
       log.info({ requestId, integration: integration.id, count: records.length }, 'records found');
       return { done: true, count: records.length, ref };
     }
-    const count = typeof answer.value === 'number' ? answer.value : deletedIfUnknown;
+    const count = typeof answer.value === 'number' ? answer.value : (deletedIfUncounted ?? null);
     log.info({ requestId, integration: integration.id, count }, 'records deleted');
     return { done: true, count };
   }
 
+  /** Asks the service: finds (access) or deletes (deletion), resuming where an earlier attempt was. */
+  async function submit(input: ConnectorCallInput, connector: Connector): Promise<ConnectorStep> {
+    const { integration, subject } = input;
+    let answer: Answer<ConnectorRecord[] | number | void>;
+    let found: number | undefined;
+    if (input.phase === 'access') {
+      answer = await connector.find(subject, await resumable(journalKey(input, 'find')));
+    } else if (integration.deletion === 'full') {
+      answer = await connector.deleteSubject(subject);
+    } else {
+      const records = input.accessRef ? await recordsAt(input.accessRef) : undefined;
+      found = records?.length;
+      answer = await connector.deleteRecords(subject, records, await resumable(journalKey(input, 'delete')));
+    }
+    // A job the service accepted is noted before the workflow hears of it: never submitted twice.
+    if (!answer.done) await journal.append(journalKey(input, 'job'), answer.job);
+    return settle(input, connector, answer, found);
+  }
+
+  /** How a job the service accepted is going; one it no longer knows is submitted again. */
+  async function poll(input: ConnectorCallInput, connector: Connector, job: string): Promise<ConnectorStep> {
+    if (!connector.poll) throw new Error(`connector "${input.integration.connector}" has no jobs to poll`);
+    const answer = await connector.poll(job, input.phase === 'access' ? 'find' : 'delete');
+    if ('gone' in answer) {
+      const submitted = await journal.read(journalKey(input, 'job'));
+      if (submitted.length >= MAX_SUBMISSIONS)
+        throw new ConnectorFailure({ kind: 'http', status: 404 }, `the service lost job ${job}`);
+      log.warn(
+        { requestId: input.requestId, integration: input.integration.id },
+        'job expired: submitted again',
+      );
+      return submit(input, connector);
+    }
+    const found = input.accessRef ? (await recordsAt(input.accessRef)).length : undefined;
+    return settle(input, connector, answer, found);
+  }
+
   return {
-    /** Finds the subject's records (access) or deletes them (deletion); may leave a job to poll. */
+    /**
+     * Finds the subject's records (access) or deletes them (deletion); may leave a job to poll.
+     * A job an earlier run of this integration had submitted is polled instead.
+     */
     async callConnector(input: ConnectorCallInput): Promise<ConnectorStep> {
       return attempt(input, async (connector) => {
-        if (input.phase === 'access') {
-          return settle(input, connector, await connector.find(input.subject, (n) => heartbeat(n)));
-        }
-        const { integration, subject } = input;
-        if (integration.deletion === 'full')
-          return settle(input, connector, await connector.deleteSubject(subject));
-        const records = input.accessRef ? await recordsAt(input.accessRef) : undefined;
-        const found = records ?? (await settledRecords(await connector.find(subject)));
-        // A heartbeat per record: a long deletion is not mistaken for a stuck one, and a stop reaches it.
-        return settle(
-          input,
-          connector,
-          await connector.deleteRecords(subject, found, (n) => heartbeat(n)),
-          found.length,
-        );
+        const job = (await journal.read(journalKey(input, 'job'))).at(-1);
+        return typeof job === 'string' ? poll(input, connector, job) : submit(input, connector);
       });
     },
 
     /** How a job the service accepted is going; the workflow waits between polls. */
     async pollConnector(input: ConnectorCallInput & { job: string }): Promise<ConnectorStep> {
-      return attempt(input, async (connector) => {
-        if (!connector.poll)
-          throw new Error(`connector "${input.integration.connector}" has no jobs to poll`);
-        const answer = await connector.poll(input.job, input.phase === 'access' ? 'find' : 'delete');
-        const found = input.accessRef ? (await recordsAt(input.accessRef)).length : 0;
-        return settle(input, connector, answer, found);
-      });
+      return attempt(input, (connector) => poll(input, connector, input.job));
     },
 
     async sendOwnerRequest(input: OwnerRequestInput): Promise<void> {

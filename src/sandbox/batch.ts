@@ -141,6 +141,8 @@ export function createSandboxBatch(options: {
       resultId: randomUUID(),
     };
     requests.set(request.id, request);
+    // Batch works on its own: the request is processed when its time comes, polled or not.
+    setTimeout(() => current(request), pendingMs + 5).unref();
     res.status(201).json({ token: request.id });
   });
 

@@ -11,7 +11,10 @@ export interface InjectedFault {
   delay_ms?: number;
   /** How many matching calls answer with the fault. */
   times: number;
+  /** Matching calls answered as usual before the fault starts (a failure on the third page). */
+  after?: number;
   method?: string;
+  /** The call's path; one ending in `*` matches every path that starts with the rest. */
   path?: string;
   retry_after?: string;
   /** Cut the connection instead of answering (a reset, as a crashing server or proxy does). */
@@ -21,9 +24,15 @@ export interface InjectedFault {
 export interface SandboxCall {
   method: string;
   path: string;
+  /** Path and query string. */
+  url: string;
+  /** 0: the client went away before the answer (it aborted the call). */
   status: number;
   at: string;
 }
+
+const pathMatches = (pattern: string | undefined, path: string) =>
+  !pattern || (pattern.endsWith('*') ? path.startsWith(pattern.slice(0, -1)) : pattern === path);
 
 export interface SandboxControls {
   calls: SandboxCall[];
@@ -51,22 +60,29 @@ export function sandboxControls(app: express.Express): SandboxControls {
     calls,
     faults,
     intercept: (authorized) => (req, res, next) => {
-      res.on('finish', () =>
+      const record = (status: number) =>
         calls.push({
           method: req.method,
           path: req.path,
-          status: res.statusCode,
+          url: req.originalUrl,
+          status,
           at: new Date().toISOString(),
-        }),
-      );
+        });
+      res.on('finish', () => record(res.statusCode));
+      res.on('close', () => !res.writableFinished && record(0));
       const index = faults.findIndex(
-        (f) => f.times > 0 && (!f.method || f.method === req.method) && (!f.path || f.path === req.path),
+        (f) => f.times > 0 && (!f.method || f.method === req.method) && pathMatches(f.path, req.path),
       );
       if (index < 0) return authorized(req, res, next);
       const fault = faults[index] as InjectedFault;
+      if (fault.after) {
+        fault.after -= 1;
+        return authorized(req, res, next);
+      }
       fault.times -= 1;
       if (fault.times === 0) faults.splice(index, 1);
       setTimeout(() => {
+        if (res.destroyed) return;
         if (fault.reset) return void req.socket.destroy();
         if (fault.status === undefined) return authorized(req, res, next);
         if (fault.retry_after) res.set('Retry-After', fault.retry_after);

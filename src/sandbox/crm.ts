@@ -4,8 +4,8 @@ import { sandboxControls, type InjectedFault, type SandboxCall } from './control
 
 /**
  * A stand-in for a SaaS CRM that the generic HTTP connector talks to in `make dev` and the tests:
- * bearer auth, contacts looked up by email or phone, per-contact and bulk deletes, and injectable
- * faults (see controls.ts).
+ * bearer, basic or API-key-header auth, contacts looked up by email or phone, per-contact and
+ * bulk deletes, and injectable faults (see controls.ts).
  */
 export interface CrmContact {
   id: string;
@@ -34,6 +34,11 @@ export const SANDBOX_CRM_SEED: Omit<CrmContact, 'id'>[] = [
   { email: 'sam.smith@example.com', kind: 'contact', first_name: 'Sam', last_name: 'Smith' },
 ];
 
+/** Basic auth: this user name, the token as password. */
+export const CRM_BASIC_USER = 'lethe';
+/** Or the token alone, in this header. */
+export const CRM_KEY_HEADER = 'X-Api-Key';
+
 export function createSandboxCrm(options: { token: string; seed?: Omit<CrmContact, 'id'>[] }): SandboxCrm {
   const contacts = new Map<string, CrmContact>();
   const add = (contact: Omit<CrmContact, 'id'>) => {
@@ -42,6 +47,13 @@ export function createSandboxCrm(options: { token: string; seed?: Omit<CrmContac
     return contacts.get(id) as CrmContact;
   };
   (options.seed ?? SANDBOX_CRM_SEED).forEach(add);
+
+  // The three ways SaaS APIs commonly take a key, so each auth type of the HTTP connector has a counterpart.
+  const basic = `Basic ${Buffer.from(`${CRM_BASIC_USER}:${options.token}`).toString('base64')}`;
+  const authorized = (req: Request) =>
+    req.get('authorization') === `Bearer ${options.token}` ||
+    req.get('authorization') === basic ||
+    req.get(CRM_KEY_HEADER) === options.token;
 
   const app = express();
   app.use(express.json());
@@ -54,7 +66,7 @@ export function createSandboxCrm(options: { token: string; seed?: Omit<CrmContac
   const { calls, faults, intercept } = sandboxControls(app);
   app.use(
     intercept((req, res, next) => {
-      if (req.get('authorization') === `Bearer ${options.token}`) next();
+      if (authorized(req)) next();
       else res.status(401).json({ error: 'invalid token' });
     }),
   );

@@ -1,10 +1,11 @@
 import path from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities } from '../activities';
+import { createActivities, HEARTBEAT_EVERY_MS } from '../activities';
 import type { Environment } from '../config/environment';
 import { DAY_MS } from '../domain';
 import { FileBlobStore } from '../infra/blob-store';
 import { FileCallLog } from '../infra/call-log';
+import { FileJournal } from '../infra/journal';
 import type { Logger } from '../infra/logger';
 import { createMailer } from '../infra/mailer';
 import { signOwnerToken } from '../infra/owner-token';
@@ -23,9 +24,12 @@ export interface LetheWorkerOptions {
 }
 
 export function createLetheActivities(environment: Environment, log: Logger) {
+  // Everything kept about one request sits in one folder, which retention removes whole.
+  const requestsRoot = path.join(environment.dataDir, 'blobs');
   return createActivities({
-    blobs: new FileBlobStore(path.join(environment.dataDir, 'blobs')),
-    callLog: new FileCallLog(path.join(environment.dataDir, 'blobs')),
+    blobs: new FileBlobStore(requestsRoot),
+    callLog: new FileCallLog(requestsRoot),
+    journal: new FileJournal(requestsRoot),
     mailer: createMailer({
       smtpUrl: environment.smtpUrl,
       outboxDir: path.join(environment.dataDir, 'outbox'),
@@ -52,5 +56,7 @@ export async function createLetheWorker(options: LetheWorkerOptions): Promise<Wo
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
     activities: createLetheActivities(environment, log),
+    // Heartbeats carry a stop to a call in flight: sent every couple of seconds, not once a minute.
+    maxHeartbeatThrottleInterval: HEARTBEAT_EVERY_MS,
   });
 }

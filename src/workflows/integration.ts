@@ -141,6 +141,8 @@ interface Failure {
   message: IntegrationErrorMessage;
   retryable: boolean;
   retryAfterMs?: number;
+  /** The worker shut down mid-call: not the service's failure, so not counted against it. */
+  interrupted?: boolean;
 }
 
 /** What an activity's failure means for the integration: the taxonomy's message, and whether to try again. */
@@ -151,7 +153,12 @@ function failureOf(error: unknown): Failure {
     const message = isIntegrationErrorMessage(cause.message) ? cause.message : 'Lethe error';
     return { message, retryable: details.retryable, retryAfterMs: details.retryAfterMs };
   }
-  // The attempt timed out (a worker lost mid-call): worth another attempt.
+  // A worker shut down mid-call (the SDK reports it as a WorkerShutdown failure), or was lost (its
+  // heartbeats stopped): the next attempt resumes where this one was. A lost worker counts, against
+  // a call that kills workers.
+  if (cause instanceof wf.ApplicationFailure && cause.type === 'WorkerShutdown') {
+    return { message: 'Lethe error', retryable: true, interrupted: true };
+  }
   if (cause instanceof wf.TimeoutFailure) return { message: 'Lethe error', retryable: true };
   return { message: 'Lethe error', retryable: false };
 }
@@ -162,7 +169,8 @@ function failureOf(error: unknown): Failure {
  */
 const connectorActivities = wf.proxyActivities<Activities>({
   startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '5 minutes',
+  // Attempts heartbeat every few seconds: a lost worker's call is run again within a minute.
+  heartbeatTimeout: '1 minute',
   retry: { maximumAttempts: 1 },
 });
 
@@ -180,10 +188,10 @@ async function runApiIntegration(
       ? connectorActivities.pollConnector({ ...callInput, job: job.id })
       : connectorActivities.callConnector(callInput);
   };
-  const done = (step: { count: number; ref?: string }): IntegrationWorkflowResult => {
-    if (phase === 'access') return complete({ kind: 'records_found', count: step.count }, step.ref);
-    if (integration.deletion === 'full') return complete({ kind: 'deletion_done' });
-    return complete({ kind: 'records_deleted', count: step.count });
+  const done = ({ count, ref }: { count: number | null; ref?: string }): IntegrationWorkflowResult => {
+    if (phase === 'access') return complete({ kind: 'records_found', count: count ?? 0 }, ref);
+    if (integration.deletion === 'full' || count === null) return complete({ kind: 'deletion_done' });
+    return complete({ kind: 'records_deleted', count });
   };
 
   /** Every call, numbered for the call log. */
@@ -201,7 +209,8 @@ async function runApiIntegration(
       if (step.done) return done(step);
       if (streak.failures > 0) await mailbox.report({ kind: 'submitted' });
       streak = { failures: 0, since: Date.now() };
-      job ??= { id: step.job, since: Date.now() };
+      // A job the service lost and Lethe submitted again is waited for from now.
+      if (job?.id !== step.job) job = { id: step.job, since: Date.now() };
       if (Date.now() - job.since < step.giveUpAfterMs) {
         if (await wf.condition(() => mailbox.has('stop'), step.pollEveryMs)) return STOPPED;
         continue;
@@ -211,6 +220,7 @@ async function runApiIntegration(
       failure = { message: 'Request timeout', retryable: false };
     } catch (error) {
       failure = failureOf(error);
+      if (failure.interrupted) continue;
     }
     streak.failures += 1;
     const delay = failure.retryable

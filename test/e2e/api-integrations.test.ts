@@ -186,3 +186,50 @@ describe('the generic HTTP connector reads every page', function () {
     });
   }
 });
+
+describe('the generic HTTP connector authenticates as configured', function () {
+  this.timeout(60_000);
+  const suite = useStack();
+
+  for (const [integrationId, header] of [
+    ['crm-basic', 'authorization'],
+    ['crm-api-key', 'x-api-key'],
+  ] as const) {
+    it(`${integrationId}: finds the records with its credentials (${header})`, async () => {
+      const created = await suite.lethe.create({
+        type: 'access',
+        auto_process: true,
+        subject: { email: 'jane.doe@example.com' },
+        integrations: [integrationId],
+      });
+      const request = await suite.lethe.until(created.id, (r) => r.closed, 'the request to close');
+      assert.deepEqual(phaseOf(request, integrationId, 'access'), {
+        state: 'Complete',
+        detail: '3 records found',
+      });
+    });
+  }
+
+  it('a wrong basic password is Error / Authorization error; neither user nor password reaches the error log', async () => {
+    const created = await suite.lethe.create({
+      type: 'access',
+      subject: { email: 'jane.doe@example.com' },
+      integrations: ['crm-basic-wrong'],
+    });
+    await suite.lethe.untilIntegration(created.id, 'crm-basic-wrong', 'access', {
+      state: 'Error',
+      detail: 'Authorization error',
+    });
+    const log = await call(
+      suite.stack.apiUrl,
+      'GET',
+      `/v1/requests/${created.id}/integrations/crm-basic-wrong/error-log`,
+    );
+    assert.equal(log.status, 200);
+    const text = JSON.stringify(log.body);
+    assert.match(text, /401/);
+    assert.ok(!text.includes('not-the-token'), 'the password is not in the log');
+    assert.ok(!text.includes(Buffer.from('lethe:not-the-token').toString('base64')), 'nor its encoding');
+    assert.ok(!text.includes('jane.doe@example.com'), 'nor the subject');
+  });
+});

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import JSZip from 'jszip';
 import { batchDate, recordsInZip } from '../../src/activities/connectors/batch';
-import { call } from '../support/http';
+import { call, eventually } from '../support/http';
 import { phaseOf, useStack } from '../support/lethe';
 import { BATCH_API_KEY, BATCH_REST_KEY } from '../support/stack';
 
@@ -109,6 +109,92 @@ describe('the Batch GDPR connector against the sandbox Batch service', function 
     const request = await suite.lethe.until(created.id, (r) => r.closed, 'the request to close');
     assert.deepEqual(phaseOf(request, 'batch', 'access'), { state: 'Complete', detail: '2 records found' });
     assert.equal(batchCalls(since, 'POST', '/gdpr/request').length, 1, 'the review was created once');
+  });
+
+  /** The Batch request the sandbox holds for this user, once created. */
+  const batchRequestOf = (customId: string) =>
+    eventually(
+      async () => [...suite.stack.batch.requests.values()].find((r) => r.subject.value === customId),
+      (found) => found !== undefined,
+      { what: `a Batch request for ${customId}` },
+    );
+
+  it('a Batch request that expired before it was done is submitted again', async () => {
+    const since = Date.now();
+    const customId = `batch-expired-${since}`;
+    await addUser(customId, 2);
+    const created = await suite.lethe.create({
+      type: 'access',
+      auto_process: true,
+      subject: { custom_id: customId },
+      integrations: ['batch'],
+    });
+    const first = await batchRequestOf(customId);
+    // "Expired requests are not returned by this API": Batch forgets it.
+    first!.createdAt -= 60 * 86_400_000;
+    const request = await suite.lethe.until(created.id, (r) => r.closed, 'the request to close');
+    assert.deepEqual(phaseOf(request, 'batch', 'access'), { state: 'Complete', detail: '3 records found' });
+    assert.equal(batchCalls(since, 'POST', '/gdpr/request').length, 2, 'created again once');
+    assert.ok(
+      batchCalls(since, 'GET').some((c) => c.status === 404),
+      'the expired request was not found',
+    );
+  });
+
+  it('an integration workflow terminated while Batch works polls the same Batch request when retried', async () => {
+    const since = Date.now();
+    const customId = `batch-terminated-${since}`;
+    await addUser(customId, 1);
+    const created = await suite.lethe.create({
+      type: 'access',
+      auto_process: true,
+      subject: { custom_id: customId },
+      integrations: ['batch'],
+    });
+    // Polled once: the job is known to Lethe, not just to Batch.
+    await suite.lethe.until(created.id, () => batchCalls(since, 'GET').length >= 1, 'a first poll');
+    await suite.stack.temporal.client.workflow
+      .getHandle(`${created.id}/batch/access`)
+      .terminate('test: an operator killed it');
+    await suite.lethe.untilIntegration(created.id, 'batch', 'access', {
+      state: 'Error',
+      detail: 'Lethe error',
+    });
+    const retried = await suite.lethe.post(`/v1/requests/${created.id}/integrations/batch/retry`);
+    assert.equal(retried.status, 200, JSON.stringify(retried.body));
+    const request = await suite.lethe.until(created.id, (r) => r.closed, 'the request to close');
+    assert.deepEqual(phaseOf(request, 'batch', 'access'), { state: 'Complete', detail: '2 records found' });
+    assert.equal(batchCalls(since, 'POST', '/gdpr/request').length, 1, 'the review was created once');
+  });
+
+  it('a deletion-only Batch integration removes the user without a review first', async () => {
+    const since = Date.now();
+    const customId = `batch-remove-only-${since}`;
+    await addUser(customId, 1);
+    const created = await suite.lethe.create({
+      type: 'deletion',
+      auto_process: true,
+      subject: { custom_id: customId },
+      integrations: ['batch-no-access'],
+    });
+    const request = await suite.lethe.until(created.id, (r) => r.closed, 'the request to close');
+    assert.deepEqual(phaseOf(request, 'batch-no-access', 'access'), {
+      state: 'Complete',
+      detail: 'Access skipped',
+    });
+    assert.deepEqual(phaseOf(request, 'batch-no-access', 'deletion'), {
+      state: 'Complete',
+      detail: 'Deletion done',
+    });
+    const batchRequests = [...suite.stack.batch.requests.values()].filter(
+      (r) => r.subject.value === customId,
+    );
+    assert.deepEqual(
+      batchRequests.map((r) => r.requestType),
+      ['remove'],
+      'one remove, no review',
+    );
+    assert.ok(!suite.stack.batch.users.some((u) => u.value === customId), 'Batch no longer holds the user');
   });
 
   it('the sandbox answers bad calls with Batch’s documented errors', async () => {

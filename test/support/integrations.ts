@@ -25,7 +25,9 @@ export function testIntegrations(crmUrl: string, batchUrl: string, closedUrl: st
     owner: { name: `${name} owner`, email: `${id}.owner@example.com` },
     ...extra,
   });
-  const batch = (id: string, name: string, restKeyEnv: string) => ({
+  const crmWithAuth = (id: string, name: string, auth: Record<string, string>) =>
+    crm(id, name, { options: { ...crmOptions(''), auth } });
+  const batch = (id: string, name: string, restKeyEnv: string, extra: Record<string, unknown> = {}) => ({
     id,
     name,
     type: 'api',
@@ -39,6 +41,7 @@ export function testIntegrations(crmUrl: string, batchUrl: string, closedUrl: st
       give_up_after: '1m',
     },
     retry: fastRetry,
+    ...extra,
   });
   return {
     operators: { email: 'privacy-ops@example.com' },
@@ -55,6 +58,22 @@ export function testIntegrations(crmUrl: string, batchUrl: string, closedUrl: st
       }),
       batch('batch', 'Batch', 'BATCH_REST_KEY'),
       batch('batch-wrong-key', 'Batch with a revoked REST key', 'BATCH_WRONG_REST_KEY'),
+      batch('batch-no-access', 'Batch, deletion only', 'BATCH_REST_KEY', { access: false }),
+      crmWithAuth('crm-basic', 'CRM with basic auth', {
+        type: 'basic',
+        username_env: 'CRM_BASIC_USER',
+        password_env: 'SANDBOX_CRM_TOKEN',
+      }),
+      crmWithAuth('crm-basic-wrong', 'CRM with a wrong password', {
+        type: 'basic',
+        username_env: 'CRM_BASIC_USER',
+        password_env: 'WRONG_CRM_TOKEN',
+      }),
+      crmWithAuth('crm-api-key', 'CRM with an API key header', {
+        type: 'header',
+        name: 'X-Api-Key',
+        value_env: 'SANDBOX_CRM_TOKEN',
+      }),
       crm('crm-paged', 'CRM read page by page', {
         options: {
           ...crmOptions('SANDBOX_CRM_TOKEN'),

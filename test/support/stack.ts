@@ -20,7 +20,7 @@ import { FileBlobStore } from '../../src/infra/blob-store';
 import { FileCallLog } from '../../src/infra/call-log';
 import { createLogger } from '../../src/infra/logger';
 import { createSandboxBatch, type SandboxBatch } from '../../src/sandbox/batch';
-import { createSandboxCrm, type SandboxCrm } from '../../src/sandbox/crm';
+import { CRM_BASIC_USER, createSandboxCrm, type SandboxCrm } from '../../src/sandbox/crm';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/definitions';
 import { createLetheWorker } from '../../src/worker/create-worker';
 import { temporalCliPath, temporalTestServerPath } from '../../scripts/temporal-binaries';
@@ -112,6 +112,7 @@ export class Stack {
   async start(): Promise<void> {
     process.env.SANDBOX_CRM_TOKEN = CRM_TOKEN;
     process.env.WRONG_CRM_TOKEN = 'not-the-token';
+    process.env.CRM_BASIC_USER = CRM_BASIC_USER;
     process.env.BATCH_API_KEY = BATCH_API_KEY;
     process.env.BATCH_REST_KEY = BATCH_REST_KEY;
     process.env.BATCH_WRONG_REST_KEY = 'not-the-rest-key';

@@ -1,4 +1,4 @@
-import axios, { type AxiosInstance } from 'axios';
+import axios, { isAxiosError, type AxiosInstance } from 'axios';
 import JSZip from 'jszip';
 import { z } from 'zod';
 import {
@@ -111,6 +111,7 @@ class BatchConnector implements Connector {
     return this.create(subject, 'review');
   }
 
+  /** Batch removes everything it holds about a user: the records the access phase found do not matter. */
   deleteRecords(subject: Subject): Promise<Answer<number>> {
     return this.create(subject, 'remove');
   }
@@ -122,9 +123,16 @@ class BatchConnector implements Connector {
   async poll(
     job: string,
     purpose: 'find' | 'delete',
-  ): Promise<Answer<ConnectorRecord[] | number | undefined>> {
+  ): Promise<Answer<ConnectorRecord[] | number | undefined> | { done: false; gone: true }> {
     const path = `/1.0/${encodeURIComponent(this.apiKey)}/gdpr/request/${encodeURIComponent(job)}`;
-    const view = (await this.http.get(path)).data as BatchRequestView;
+    let view: BatchRequestView;
+    try {
+      view = (await this.http.get(path)).data as BatchRequestView;
+    } catch (error) {
+      // "Expired requests are not returned by this API": Batch answers ROUTE_NOT_FOUND.
+      if (isAxiosError(error) && error.response?.status === 404) return { done: false, gone: true };
+      throw error;
+    }
     if (view.status === 'pending') return { done: false, job };
     if (view.status !== 'done') {
       throw new ConnectorFailure(
@@ -150,10 +158,11 @@ class BatchConnector implements Connector {
 
 export const batchConnector: ConnectorDefinition<BatchConnectorOptions> = {
   optionsSchema: batchConnectorOptions,
-  create(options, secrets, onCall) {
+  create(options, { secrets, onCall, signal }) {
     const http = axios.create({
       baseURL: options.base_url,
       timeout: parseDuration(options.timeout),
+      signal,
       headers: {
         'Content-Type': 'application/json',
         'X-Authorization': requireSecret(secrets, options.rest_key_env),

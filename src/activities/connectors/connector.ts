@@ -10,20 +10,47 @@ export type ConnectorRecord = Record<string, unknown>;
  */
 export type Answer<T> = { done: true; value: T } | { done: false; job: string };
 
+/**
+ * A walk through a service in steps (pages read, records deleted): the steps an earlier attempt
+ * already took, and where to note each new one, so that an attempt cut short resumes where it was.
+ */
+export interface Resumable<Step> {
+  earlier: Step[];
+  note(step: Step): Promise<void>;
+}
+
+/** Query parameters that ask a service for one page. */
+export type PageParams = Record<string, string | number>;
+
+/** One page read: its records, and the parameters of the next page (null after the last). */
+export interface FoundPage {
+  records: ConnectorRecord[];
+  next: PageParams | null;
+}
+
 /** What Lethe needs of a third-party system. One file per connector implements it. */
 export interface Connector {
-  /** `progress` hears how many records were found so far (page by page). */
-  find(subject: Subject, progress?: (found: number) => void): Promise<Answer<ConnectorRecord[]>>;
-  /** Deletes the records found; answers how many are gone (already deleted ones count). */
+  find(subject: Subject, progress?: Resumable<FoundPage>): Promise<Answer<ConnectorRecord[]>>;
+  /**
+   * Deletes the subject's records: those the access phase found, or (undefined) those the
+   * connector finds itself. Answers how many are gone; already deleted ones count. Each step is
+   * the number of records done so far.
+   */
   deleteRecords(
     subject: Subject,
-    records: ConnectorRecord[],
-    progress?: (deleted: number) => void,
+    records: ConnectorRecord[] | undefined,
+    progress?: Resumable<number>,
   ): Promise<Answer<number>>;
   /** Full deletion: the system deletes everything about the subject in one go. */
   deleteSubject(subject: Subject): Promise<Answer<void>>;
-  /** Services that work asynchronously: how a job that find or a deletion started is going. */
-  poll?(job: string, purpose: 'find' | 'delete'): Promise<Answer<ConnectorRecord[] | number | undefined>>;
+  /**
+   * Services that work asynchronously: how a job that find or a deletion started is going.
+   * `gone`: the service no longer knows the job (it expired); it must be submitted again.
+   */
+  poll?(
+    job: string,
+    purpose: 'find' | 'delete',
+  ): Promise<Answer<ConnectorRecord[] | number | undefined> | { done: false; gone: true }>;
   /** How often to poll such a service, and when to give up on a job. */
   readonly polling?: { everyMs: number; giveUpAfterMs: number };
 }
@@ -40,9 +67,18 @@ export interface HttpCall {
   error: string | null;
 }
 
+/** What a connector is given to work with, besides its options. */
+export interface ConnectorContext {
+  secrets: SecretSource;
+  /** Hears every HTTP exchange, for the call log. */
+  onCall(call: HttpCall): void;
+  /** Aborts calls in flight when the attempt is cancelled (an operator's stop, a worker shutting down). */
+  signal?: AbortSignal;
+}
+
 export interface ConnectorDefinition<Options> {
   optionsSchema: z.ZodType<Options>;
-  create(options: Options, secrets: SecretSource, onCall: (call: HttpCall) => void): Connector;
+  create(options: Options, context: ConnectorContext): Connector;
 }
 
 /** A failure the error taxonomy knows how to classify. */

@@ -9,6 +9,9 @@ import {
   type Connector,
   type ConnectorDefinition,
   type ConnectorRecord,
+  type FoundPage,
+  type PageParams,
+  type Resumable,
   type SecretSource,
 } from './connector';
 
@@ -170,49 +173,63 @@ class HttpConnector implements Connector {
     });
   }
 
-  async find(subject: Subject, progress?: (found: number) => void): Promise<Answer<ConnectorRecord[]>> {
+  async find(subject: Subject, progress?: Resumable<FoundPage>): Promise<Answer<ConnectorRecord[]>> {
+    return { done: true, value: await this.findAll(subject, progress) };
+  }
+
+  private async findAll(subject: Subject, progress?: Resumable<FoundPage>): Promise<ConnectorRecord[]> {
     const { find } = this.options;
-    const paging = find.pagination;
-    const records: ConnectorRecord[] = [];
-    let page: Record<string, string | number> = {};
-    if (paging?.type === 'page') page = { [paging.param]: paging.first, [paging.size_param]: paging.size };
-    for (let pages = 0; pages < MAX_PAGES; pages++) {
+    // Pages an earlier attempt read are not asked for again.
+    const earlier = progress?.earlier ?? [];
+    const records = earlier.flatMap((page) => page.records);
+    const last = earlier.at(-1);
+    let page: PageParams | null = last ? last.next : this.firstPage();
+    for (let pages = earlier.length; page !== null && pages < MAX_PAGES; pages++) {
       const response = await this.send(find, { subject }, page);
-      const batch = recordsAt(response.data, find.records_path);
-      records.push(...batch);
-      progress?.(records.length);
-      if (!paging) break;
-      if (paging.type === 'page') {
-        if (batch.length < paging.size) break;
-        page = { ...page, [paging.param]: Number(page[paging.param]) + 1 };
-      } else {
-        const next = valueAt(response.data, paging.next_path);
-        if (typeof next !== 'string' && typeof next !== 'number') break;
-        if (next === '') break;
-        page = { [paging.param]: next };
-      }
+      const found = recordsAt(response.data, find.records_path);
+      records.push(...found);
+      page = this.pageAfter(page, response.data, found.length);
+      await progress?.note({ records: found, next: page });
     }
-    return { done: true, value: records };
+    return records;
+  }
+
+  private firstPage(): PageParams {
+    const paging = this.options.find.pagination;
+    return paging?.type === 'page' ? { [paging.param]: paging.first, [paging.size_param]: paging.size } : {};
+  }
+
+  private pageAfter(page: PageParams, data: unknown, found: number): PageParams | null {
+    const paging = this.options.find.pagination;
+    if (!paging) return null;
+    if (paging.type === 'page') {
+      return found < paging.size ? null : { ...page, [paging.param]: Number(page[paging.param]) + 1 };
+    }
+    const next = valueAt(data, paging.next_path);
+    if ((typeof next !== 'string' && typeof next !== 'number') || next === '') return null;
+    return { [paging.param]: next };
   }
 
   async deleteRecords(
     subject: Subject,
-    records: ConnectorRecord[],
-    progress?: (deleted: number) => void,
+    records: ConnectorRecord[] | undefined,
+    progress?: Resumable<number>,
   ): Promise<Answer<number>> {
     const spec = this.options.delete_record;
     if (!spec)
       throw new ConnectorFailure({ kind: 'unknown' }, 'this connector has no delete_record call configured');
-    let deleted = 0;
-    for (const record of records) {
+    const targets = records ?? (await this.findAll(subject));
+    // Records an earlier attempt deleted are not deleted again.
+    let deleted = Math.max(0, ...(progress?.earlier ?? []));
+    for (const record of targets.slice(deleted)) {
       try {
         await this.send(spec, { subject, record });
       } catch (error) {
-        // Gone already (an earlier attempt deleted it): that is what we wanted.
+        // Gone already (an attempt cut short after the service deleted it): that is what we wanted.
         if (!(axios.isAxiosError(error) && error.response?.status === 404)) throw error;
       }
       deleted += 1;
-      progress?.(deleted);
+      await progress?.note(deleted);
     }
     return { done: true, value: deleted };
   }
@@ -228,10 +245,11 @@ class HttpConnector implements Connector {
 
 export const httpConnector: ConnectorDefinition<HttpConnectorOptions> = {
   optionsSchema: httpConnectorOptions,
-  create(options, secrets, onCall) {
+  create(options, { secrets, onCall, signal }) {
     const http = axios.create({
       baseURL: options.base_url,
       timeout: parseDuration(options.timeout),
+      signal,
       headers: { Accept: 'application/json', ...authHeaders(options, secrets) },
     });
     recordCalls(http, onCall);

@@ -1,5 +1,5 @@
 import { describeConfigIssues, type ApiIntegrationConfig } from '../../domain';
-import type { Connector, ConnectorDefinition, HttpCall, SecretSource } from './connector';
+import type { Connector, ConnectorContext, ConnectorDefinition } from './connector';
 import { batchConnector } from './batch';
 import { httpConnector } from './http';
 
@@ -26,13 +26,9 @@ export function checkConnectorOptions(integration: ApiIntegrationConfig): string
   return describeConfigIssues(result.error).map((line) => `integration "${integration.id}" options.${line}`);
 }
 
-export function connectorFor(
-  integration: ApiIntegrationConfig,
-  secrets: SecretSource,
-  onCall: (call: HttpCall) => void,
-): Connector {
+export function connectorFor(integration: ApiIntegrationConfig, context: ConnectorContext): Connector {
   const definition = definitionOf(integration);
-  return definition.create(definition.optionsSchema.parse(integration.options), secrets, onCall);
+  return definition.create(definition.optionsSchema.parse(integration.options), context);
 }
 
 export {
@@ -40,6 +36,8 @@ export {
   type Answer,
   type Connector,
   type ConnectorRecord,
+  type FoundPage,
   type HttpCall,
+  type Resumable,
   type SecretSource,
 } from './connector';
