@@ -5,7 +5,7 @@ SHELL := /bin/bash
 NPM_STAMP := node_modules/.lethe-installed
 TOOLS_STAMP := .tools/venv/.lethe-pins
 
-.PHONY: help dev test install tools build typecheck lint format clean
+.PHONY: help dev test install tools browser build typecheck lint format clean
 
 help:
 	@echo "make dev    start Temporal (Web UI on :8233), the sandbox services, the worker and the API on :3000"
@@ -23,6 +23,10 @@ $(TOOLS_STAMP): scripts/install-temporal.sh
 
 tools: $(TOOLS_STAMP)
 
+# The owner page's browser tests drive Debian's Chromium (playwright-core cannot download its own here).
+browser:
+	./scripts/install-chromium.sh
+
 build: install
 	npm run build
 
@@ -36,7 +40,7 @@ lint: install
 	node_modules/.bin/eslint .
 	node_modules/.bin/prettier --check .
 
-test: install tools typecheck lint
+test: install tools browser typecheck lint
 	node_modules/.bin/mocha
 
 format: install

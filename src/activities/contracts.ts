@@ -54,5 +54,6 @@ export interface OperatorNoticeInput {
   integrationId: string;
   integrationName: string;
   phase: Phase;
-  reason: 'disconnected';
+  /** Disconnected: it cannot be reached. Paused: its owner did not answer, and the request waits. */
+  reason: 'disconnected' | 'paused';
 }

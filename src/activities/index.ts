@@ -24,6 +24,7 @@ import {
   type OperatorNoticeInput,
   type OwnerRequestInput,
 } from './contracts';
+import { buildExportPackage, type ExportInput } from './export-package';
 import { operatorNoticeMail, ownerRequestMail } from './owner-mail';
 
 export interface ActivityDependencies {
@@ -31,6 +32,8 @@ export interface ActivityDependencies {
   callLog: FileCallLog;
   /** Where connector calls note how far they got, so the next attempt resumes there. */
   journal: Journal;
+  /** This machine's folder of the request's call logs and journals. */
+  deleteLocalRequestData(requestId: string): Promise<void>;
   mailer: Mailer;
   secrets: SecretSource;
   /** Builds the owner's signed link for one phase of one integration of one request. */
@@ -240,6 +243,21 @@ export function createActivities(deps: ActivityDependencies) {
     /** How a job the service accepted is going; the workflow waits between polls. */
     async pollConnector(input: ConnectorCallInput & { job: string }): Promise<ConnectorStep> {
       return attempt(input, (connector) => poll(input, connector, input.job));
+    },
+
+    /** Builds the package sent to the subject and keeps it in the blob store; answers its key. */
+    async buildExport(input: ExportInput): Promise<string> {
+      const zipped = await buildExportPackage(input, (ref) => blobs.get(ref), new Date());
+      const ref = await blobs.put(input.request.id, zipped, 'zip');
+      log.info({ requestId: input.request.id, bytes: zipped.length }, 'export built');
+      return ref;
+    },
+
+    /** The retention period is over: everything kept about the request goes. */
+    async purgeRequestData(requestId: string): Promise<void> {
+      await blobs.deleteRequest(requestId);
+      await deps.deleteLocalRequestData(requestId);
+      log.info({ requestId }, 'request data deleted at the end of its retention period');
     },
 
     async sendOwnerRequest(input: OwnerRequestInput): Promise<void> {

@@ -52,21 +52,43 @@ export function ownerRequestMail(input: OwnerRequestInput, link: string): Mail {
   };
 }
 
+/** What operators are told, and what they can do about it. */
+function operatorNotice(input: OperatorNoticeInput): { what: string; lines: string[] } {
+  const actions = `POST /v1/requests/${input.requestId}/integrations/${input.integrationId}`;
+  if (input.reason === 'disconnected') {
+    const what = `Integration "${input.integrationName}" (${input.integrationId}) is disconnected`;
+    return {
+      what,
+      lines: [
+        `${what}: privacy request ${input.requestId} could not reach it in its ${input.phase} phase.`,
+        '',
+        'Review the integration\'s connection (its credentials, or its "disconnected" flag), then retry or stop',
+        `it on the request: ${actions}/retry`,
+      ],
+    };
+  }
+  const what = `Privacy request ${input.requestId} is paused`;
+  return {
+    what,
+    lines: [
+      `${what}: the owner of "${input.integrationName}" (${input.integrationId}) did not answer its ${input.phase}`,
+      'phase by the deadline.',
+      '',
+      'The owner can still answer through their link. Otherwise skip the integration and go on',
+      `(${actions}/skip), or stop it (${actions}/stop).`,
+    ],
+  };
+}
+
 /** To the privacy operators: an integration needs a person before the request can go on. */
 export function operatorNoticeMail(input: OperatorNoticeInput): Mail {
-  const what = `Integration "${input.integrationName}" (${input.integrationId}) is disconnected`;
-  const text = [
-    `${what}: privacy request ${input.requestId} could not reach it in its ${input.phase} phase.`,
-    '',
-    'Review the integration\'s connection (its credentials, or its "disconnected" flag), then retry or stop',
-    `it on the request: POST /v1/requests/${input.requestId}/integrations/${input.integrationId}/retry`,
-  ].join('\n');
+  const { what, lines } = operatorNotice(input);
   return {
     to: input.to,
     subject: `[Lethe] ${what}`,
-    text,
-    html: text
-      .split('\n')
+    text: lines.join('\n'),
+    html: lines
+      .filter(Boolean)
       .map((line) => `<p>${escapeHtml(line)}</p>`)
       .join('\n'),
   };

@@ -5,7 +5,7 @@ import {
   isGrpcServiceError,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { ErrorRequestHandler } from 'express';
+import type { ErrorRequestHandler, Request } from 'express';
 import type { z } from 'zod';
 import type { Logger } from '../infra/logger';
 import { REFUSAL_TYPES } from '../workflows/definitions';
@@ -97,20 +97,26 @@ export function fromTemporalError(error: unknown): ApiError | undefined {
   return undefined;
 }
 
+/** Any error a handler threw, as the contract's error; what is not the client's doing is logged. */
+export function apiErrorOf(error: unknown, req: Request, log: Logger): ApiError {
+  let apiError = fromTemporalError(error);
+  // body-parser's own refusals (bad JSON, too large, compressed): the client's mistake.
+  const parser = error as { type?: string; status?: number; expose?: boolean };
+  if (!apiError && parser.type === 'entity.parse.failed') {
+    apiError = new ApiError('MALFORMED_PARAMETER', 'the body is not valid JSON');
+  } else if (!apiError && parser.expose && parser.status !== undefined && parser.status < 500) {
+    apiError = new ApiError('MALFORMED_PARAMETER', `the body was refused: ${(error as Error).message}`);
+  }
+  if (!apiError) {
+    log.error({ err: error, method: req.method, route: req.route?.path }, 'unexpected error');
+    apiError = new ApiError('SERVER_ERROR', 'something went wrong on our side; it has been logged');
+  }
+  return apiError;
+}
+
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
-    let apiError = fromTemporalError(error);
-    // body-parser's own refusals (bad JSON, too large, compressed): the client's mistake.
-    const parser = error as { type?: string; status?: number; expose?: boolean };
-    if (!apiError && parser.type === 'entity.parse.failed') {
-      apiError = new ApiError('MALFORMED_PARAMETER', 'the body is not valid JSON');
-    } else if (!apiError && parser.expose && parser.status !== undefined && parser.status < 500) {
-      apiError = new ApiError('MALFORMED_PARAMETER', `the body was refused: ${(error as Error).message}`);
-    }
-    if (!apiError) {
-      log.error({ err: error, method: req.method, route: req.route?.path }, 'unexpected error');
-      apiError = new ApiError('SERVER_ERROR', 'something went wrong on our side; it has been logged');
-    }
+    const apiError = apiErrorOf(error, req, log);
     res.status(apiError.http).json(apiError.toBody());
   };
 }

@@ -1,8 +1,7 @@
-import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { loadEnvironment } from '../config/environment';
 import { loadIntegrationsFile } from '../config/integrations-file';
-import { FileBlobStore } from '../infra/blob-store';
+import { blobStoreFor, requestsFolder } from '../config/blob-store';
 import { FileCallLog } from '../infra/call-log';
 import { createLogger } from '../infra/logger';
 import { createApp } from './app';
@@ -19,8 +18,9 @@ async function main() {
     config,
     apiKeys: environment.apiKeys,
     tokenSecret: environment.tokenSecret,
-    blobs: new FileBlobStore(path.join(environment.dataDir, 'blobs')),
-    callLog: new FileCallLog(path.join(environment.dataDir, 'blobs')),
+    publicUrl: environment.publicUrl,
+    blobs: blobStoreFor(environment),
+    callLog: new FileCallLog(requestsFolder(environment)),
     log,
   });
   const server = app.listen(environment.port, environment.host, () =>

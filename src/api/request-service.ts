@@ -2,12 +2,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import {
   newRequestSnapshot,
+  presentOwnerTask,
   presentRequest,
   requestState,
   requestStatus,
   type IntegrationAction,
   type LetheConfig,
   type OwnerAnswer,
+  type OwnerTaskView,
   type Phase,
   type PrivacyRequestInput,
   type RequestSnapshot,
@@ -51,6 +53,9 @@ function bodyHash(body: CreateRequestBody): string {
  */
 export type Clock = () => Promise<Date>;
 
+/** The subject's signed link to a request's export, made when it was built. */
+export type ExportLinker = (requestId: string, exportedAt: string) => string | null;
+
 export interface RequestSummary {
   id: string;
   type: string | null;
@@ -66,14 +71,16 @@ export interface RequestSummary {
 export class RequestService {
   private readonly taskQueue: string;
   private readonly now: Clock;
+  private readonly exportLink: ExportLinker;
 
   constructor(
     private readonly client: Client,
     private readonly config: LetheConfig,
-    options: { taskQueue?: string; clock?: Clock } = {},
+    options: { taskQueue?: string; clock?: Clock; exportLink?: ExportLinker } = {},
   ) {
     this.taskQueue = options.taskQueue ?? TASK_QUEUE;
     this.now = options.clock ?? (async () => new Date());
+    this.exportLink = options.exportLink ?? (() => null);
   }
 
   async create(
@@ -93,6 +100,7 @@ export class RequestService {
       subject: body.subject,
       integrations,
       operatorsEmail: this.config.operators?.email,
+      retention: this.config.retention,
     };
     const hash = bodyHash(body);
     try {
@@ -120,8 +128,38 @@ export class RequestService {
   }
 
   async get(id: string): Promise<RequestView> {
+    return this.present(await this.snapshot(id));
+  }
+
+  /** What one owner is asked, for their page; undefined if the integration is not part of the request. */
+  async ownerTask(id: string, integrationId: string, phase: Phase): Promise<OwnerTaskView | undefined> {
+    return presentOwnerTask(await this.snapshot(id), integrationId, phase, await this.now());
+  }
+
+  /** The blob key of the package sent to the subject. */
+  async exportOf(id: string): Promise<string> {
+    const snapshot = await this.snapshot(id);
+    if (!snapshot.export) {
+      throw new ApiError(
+        'INVALID_STATE',
+        snapshot.type === 'deletion'
+          ? 'a deletion request has no export'
+          : 'the export is made when the request is sent (after the selection)',
+      );
+    }
+    return snapshot.export.ref;
+  }
+
+  /** The request as its workflow holds it; one whose retention period ended is gone. */
+  private async snapshot(id: string): Promise<RequestSnapshot> {
     const snapshot = await this.handle(id).query(getRequestQuery);
-    return presentRequest(snapshot, await this.now());
+    if (snapshot.purgedAt) throw new ApiError('REQUEST_NOT_FOUND', 'no request with this id');
+    return snapshot;
+  }
+
+  private async present(snapshot: RequestSnapshot): Promise<RequestView> {
+    const dataUrl = snapshot.export ? this.exportLink(snapshot.id, snapshot.export.at) : null;
+    return presentRequest(snapshot, await this.now(), dataUrl);
   }
 
   async list(filter: {
@@ -133,7 +171,8 @@ export class RequestService {
   }): Promise<{ requests: RequestSummary[]; next_page_token: string | null }> {
     // Only values from fixed lists go into the visibility query.
     const checked = listFilterSchema.parse({ status: filter.status, type: filter.type, state: filter.state });
-    const clauses = [`WorkflowType = 'PrivacyRequestWorkflow'`];
+    // A request's workflow ends when its retention period does: the running ones are the requests.
+    const clauses = [`WorkflowType = 'PrivacyRequestWorkflow'`, `ExecutionStatus = 'Running'`];
     if (checked.status) clauses.push(`${requestStatusAttribute.name} = '${checked.status}'`);
     if (checked.type) clauses.push(`${requestTypeAttribute.name} = '${checked.type}'`);
     if (checked.state) clauses.push(`${requestStateAttribute.name} = '${checked.state}'`);
@@ -209,8 +248,7 @@ export class RequestService {
     const handle = this.handle(id);
     const description = await handle.describe();
     if (description.status.name !== 'RUNNING') throw new ApiError('INVALID_STATE', 'the request is closed');
-    const snapshot = await send(handle);
-    return presentRequest(snapshot, await this.now());
+    return this.present(await send(handle));
   }
 
   private integrationsFor(ids: string[] | undefined) {

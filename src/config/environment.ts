@@ -18,6 +18,12 @@ const environmentSchema = z.object({
   LETHE_MAIL_FROM: z.string().default('Lethe <lethe@localhost>'),
   /** Signs owner links; shared by the worker (which mails them) and the API (which checks them). */
   LETHE_TOKEN_SECRET: z.string().min(32).optional(),
+  /** Where records, uploads and exports are kept: the data folder, or an S3 bucket. */
+  LETHE_BLOB_STORE: z.enum(['file', 's3']).default('file'),
+  LETHE_S3_BUCKET: z.string().min(3).optional(),
+  /** An S3-compatible endpoint (MinIO, a test server); unset: AWS. Credentials: the AWS SDK's usual sources. */
+  LETHE_S3_ENDPOINT: z.url().optional(),
+  LETHE_S3_REGION: z.string().default('us-east-1'),
 });
 
 export interface Environment {
@@ -32,6 +38,7 @@ export interface Environment {
   smtpUrl?: string;
   mailFrom: string;
   tokenSecret: string;
+  blobStore: { kind: 'file' } | { kind: 's3'; bucket: string; endpoint?: string; region: string };
 }
 
 /**
@@ -64,6 +71,9 @@ export function loadEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
     throw new Error(`Invalid environment:\n  ${describeConfigIssues(parsed.error).join('\n  ')}`);
   }
   const e = parsed.data;
+  if (e.LETHE_BLOB_STORE === 's3' && !e.LETHE_S3_BUCKET) {
+    throw new Error('Invalid environment:\n  LETHE_S3_BUCKET: required when LETHE_BLOB_STORE is s3');
+  }
   const dataDir = path.resolve(e.LETHE_DATA_DIR);
   return {
     apiKeys: e.LETHE_API_KEYS.split(',')
@@ -79,5 +89,9 @@ export function loadEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
     smtpUrl: e.SMTP_URL || undefined,
     mailFrom: e.LETHE_MAIL_FROM,
     tokenSecret: e.LETHE_TOKEN_SECRET ?? tokenSecretIn(dataDir),
+    blobStore:
+      e.LETHE_BLOB_STORE === 's3'
+        ? { kind: 's3', bucket: e.LETHE_S3_BUCKET!, endpoint: e.LETHE_S3_ENDPOINT, region: e.LETHE_S3_REGION }
+        : { kind: 'file' },
   };
 }

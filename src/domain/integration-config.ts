@@ -29,6 +29,8 @@ const common = {
   access: z.boolean().default(true),
   deletion: z.enum(['records', 'full', 'skip']).default('records'),
   disconnected: z.boolean().default(false),
+  /** The categories of personal data the system holds: what an `access_categories` request sends. */
+  categories: z.array(z.string().min(1).max(200)).max(100).default([]),
 };
 
 export const apiIntegrationSchema = z
@@ -67,6 +69,10 @@ export const integrationConfigSchema = z.discriminatedUnion('type', [
 export const letheConfigSchema = z
   .object({
     operators: z.object({ email: z.email() }).strict().optional(),
+    /** How long after a request closes its data (records, uploads, export) is kept; then it is gone. */
+    retention: durationSchema.default('30d'),
+    /** How long the export's `data_url` works without an API key. */
+    export_link_expiry: durationSchema.default('7d'),
     integrations: z.array(integrationConfigSchema).min(1, 'must name at least one integration'),
   })
   .strict()

@@ -1,3 +1,4 @@
+import type { StoredFile } from './decisions';
 import type { IntegrationConfig } from './integration-config';
 import {
   dataFound,
@@ -30,6 +31,8 @@ export interface PrivacyRequestInput {
   subject: Subject;
   integrations: IntegrationConfig[];
   operatorsEmail?: string;
+  /** How long the request's data is kept after it closes (a duration: "30d"). */
+  retention: string;
 }
 
 export const INTEGRATION_ACTIONS = ['start', 'stop', 'skip', 'retry'] as const;
@@ -53,6 +56,8 @@ export interface IntegrationSnapshot {
   access: PhaseStatus;
   deletion: PhaseStatus | null;
   history: ActionRecord[];
+  /** What the owner uploaded in answer to an access request. */
+  uploads: StoredFile[];
 }
 
 /** The whole request, as `PrivacyRequestWorkflow` holds it and its query returns it. */
@@ -68,6 +73,12 @@ export interface RequestSnapshot {
   closedAt: string | null;
   selection: string[] | null;
   integrations: IntegrationSnapshot[];
+  /** Who the request is about: shown to owners who must search their systems, never in the API's view. */
+  subject: Subject;
+  /** The package sent to the subject (access types), once the request is sent. */
+  export: { ref: string; at: string } | null;
+  /** When the retention period ended and the request's data was deleted; the request is gone then. */
+  purgedAt: string | null;
 }
 
 function initialAccessStatus(config: IntegrationConfig, type: RequestType): PhaseStatus {
@@ -100,7 +111,11 @@ export function newRequestSnapshot(input: PrivacyRequestInput): RequestSnapshot 
       access: initialAccessStatus(config, input.type),
       deletion: hasDeletionPhase(input.type) ? initialDeletionStatus(config) : null,
       history: [],
+      uploads: [],
     })),
+    subject: input.subject,
+    export: null,
+    purgedAt: null,
   };
 }
 

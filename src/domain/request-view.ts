@@ -8,7 +8,14 @@ import {
   type IntegrationSnapshot,
   type RequestSnapshot,
 } from './privacy-request';
-import { requestState, requestStatus, type Phase, type RequestState, type RequestStatus } from './request';
+import {
+  requestState,
+  requestStatus,
+  SUBJECT_IDENTIFIERS,
+  type Phase,
+  type RequestState,
+  type RequestStatus,
+} from './request';
 
 export interface PhaseStateView {
   state: IntegrationState;
@@ -113,3 +120,52 @@ export function presentRequest(
     integrations: snapshot.integrations.map((i) => presentIntegration(i, now)),
   };
 }
+
+/** What a system owner's page shows: the task, whom it is about, and whether an answer is still wanted. */
+export interface OwnerTaskView {
+  requestId: string;
+  requestType: RequestSnapshot['type'];
+  phase: Phase;
+  integrationName: string;
+  /** [label, value] for each identifier the request carries, the name first. */
+  identifiers: [string, string][];
+  deadline: string | null;
+  waiting: boolean;
+  status: PhaseStateView | null;
+}
+
+export function presentOwnerTask(
+  snapshot: RequestSnapshot,
+  integrationId: string,
+  phase: Phase,
+  now: Date,
+): OwnerTaskView | undefined {
+  const integration = snapshot.integrations.find((i) => i.id === integrationId);
+  if (!integration) return undefined;
+  const status = phase === 'access' ? integration.access : integration.deletion;
+  const { subject } = snapshot;
+  const identifiers: [string, string][] = [
+    ...(subject.name ? [['Name', subject.name] as [string, string]] : []),
+    ...SUBJECT_IDENTIFIERS.flatMap((key) => {
+      const value = subject[key];
+      return value ? [[IDENTIFIER_LABELS[key], value] as [string, string]] : [];
+    }),
+  ];
+  return {
+    requestId: snapshot.id,
+    requestType: snapshot.type,
+    phase,
+    integrationName: integration.name,
+    identifiers,
+    deadline: status?.kind === 'awaiting_owner' ? status.deadline : null,
+    waiting: status?.kind === 'awaiting_owner',
+    status: status && presentPhase(status, phase, now),
+  };
+}
+
+const IDENTIFIER_LABELS: Record<(typeof SUBJECT_IDENTIFIERS)[number], string> = {
+  email: 'Email',
+  phone: 'Phone',
+  custom_id: 'Customer id',
+  advertising_id: 'Advertising id',
+};

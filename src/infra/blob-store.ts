@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -9,19 +9,36 @@ import path from 'node:path';
 export interface BlobStore {
   put(requestId: string, content: Buffer | string, extension: string): Promise<string>;
   get(key: string): Promise<Buffer>;
+  /** Everything kept for one request: what retention removes when it ends. */
+  deleteRequest(requestId: string): Promise<void>;
 }
 
 const SAFE_SEGMENT = /^[A-Za-z0-9_-]{1,128}$/;
 const KEY_PATTERN = /^[A-Za-z0-9_-]{1,128}\/[0-9a-f-]{36}\.[a-z0-9]{1,8}$/;
 
+/** A new key in the request's folder: a random name, never one a user chose. */
+export function newBlobKey(requestId: string, extension: string): string {
+  if (!SAFE_SEGMENT.test(requestId) || !/^[a-z0-9]{1,8}$/.test(extension)) {
+    throw new Error('blob keys are made of a request id and a short lowercase extension');
+  }
+  return `${requestId}/${randomUUID()}.${extension}`;
+}
+
+export function checkBlobKey(key: string): string {
+  if (!KEY_PATTERN.test(key)) throw new Error(`not a blob key: ${key}`);
+  return key;
+}
+
+export function checkRequestId(requestId: string): string {
+  if (!SAFE_SEGMENT.test(requestId)) throw new Error(`not a request id: ${requestId}`);
+  return requestId;
+}
+
 export class FileBlobStore implements BlobStore {
   constructor(private readonly root: string) {}
 
   async put(requestId: string, content: Buffer | string, extension: string): Promise<string> {
-    if (!SAFE_SEGMENT.test(requestId) || !/^[a-z0-9]{1,8}$/.test(extension)) {
-      throw new Error('blob keys are made of a request id and a short lowercase extension');
-    }
-    const key = `${requestId}/${randomUUID()}.${extension}`;
+    const key = newBlobKey(requestId, extension);
     const target = this.pathOf(key);
     await mkdir(path.dirname(target), { recursive: true });
     // Write then rename, so a reader never sees half a file.
@@ -35,8 +52,11 @@ export class FileBlobStore implements BlobStore {
     return readFile(this.pathOf(key));
   }
 
+  async deleteRequest(requestId: string): Promise<void> {
+    await rm(path.join(this.root, checkRequestId(requestId)), { recursive: true, force: true });
+  }
+
   private pathOf(key: string): string {
-    if (!KEY_PATTERN.test(key)) throw new Error(`not a blob key: ${key}`);
-    return path.join(this.root, key);
+    return path.join(this.root, checkBlobKey(key));
   }
 }

@@ -1,9 +1,11 @@
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, HEARTBEAT_EVERY_MS } from '../activities';
 import type { Environment } from '../config/environment';
 import { DAY_MS } from '../domain';
-import { FileBlobStore } from '../infra/blob-store';
+import { blobStoreFor, requestsFolder } from '../config/blob-store';
+import { checkRequestId } from '../infra/blob-store';
 import { FileCallLog } from '../infra/call-log';
 import { FileJournal } from '../infra/journal';
 import type { Logger } from '../infra/logger';
@@ -24,12 +26,14 @@ export interface LetheWorkerOptions {
 }
 
 export function createLetheActivities(environment: Environment, log: Logger) {
-  // Everything kept about one request sits in one folder, which retention removes whole.
-  const requestsRoot = path.join(environment.dataDir, 'blobs');
+  // What is kept about one request on this disk sits in one folder, which retention removes whole.
+  const requestsRoot = requestsFolder(environment);
   return createActivities({
-    blobs: new FileBlobStore(requestsRoot),
+    blobs: blobStoreFor(environment),
     callLog: new FileCallLog(requestsRoot),
     journal: new FileJournal(requestsRoot),
+    deleteLocalRequestData: (requestId) =>
+      rm(path.join(requestsRoot, checkRequestId(requestId)), { recursive: true, force: true }),
     mailer: createMailer({
       smtpUrl: environment.smtpUrl,
       outboxDir: path.join(environment.dataDir, 'outbox'),

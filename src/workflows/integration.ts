@@ -4,6 +4,7 @@ import {
   INTEGRATION_FAILURE_TYPE,
   type ConnectorStep,
   type IntegrationFailureDetails,
+  type OperatorNoticeInput,
 } from '../activities/contracts';
 import { ownerAnswerOutcome } from '../domain/decisions';
 import { parseDuration } from '../domain/duration';
@@ -74,10 +75,10 @@ export async function IntegrationWorkflow(
       status,
     });
 
-  let operatorsTold = false;
-  const tellOperators = async () => {
-    if (operatorsTold || !input.operatorsEmail) return;
-    operatorsTold = true;
+  const operatorsTold = new Set<OperatorNoticeInput['reason']>();
+  const tellOperators = async (reason: OperatorNoticeInput['reason']) => {
+    if (operatorsTold.has(reason) || !input.operatorsEmail) return;
+    operatorsTold.add(reason);
     const { requestId, phase, integration } = input;
     try {
       await mailActivities.notifyOperators({
@@ -86,7 +87,7 @@ export async function IntegrationWorkflow(
         phase,
         integrationId: integration.id,
         integrationName: integration.name,
-        reason: 'disconnected',
+        reason,
       });
     } catch {
       // The integration shows its error whether or not the notice went out.
@@ -104,7 +105,7 @@ export async function IntegrationWorkflow(
   // Its configuration is the one the request started with, so a retry finds it disconnected again.
   while (integration.disconnected) {
     await report({ kind: 'error', message: 'Disconnected integration', at: new Date().toISOString() });
-    await tellOperators();
+    await tellOperators('disconnected');
     if ((await next('retry', 'stop')).command === 'stop') return STOPPED;
   }
   return integration.type === 'api'
@@ -117,7 +118,8 @@ interface Mailbox {
   has(...names: CommandName[]): boolean;
   next(...names: CommandName[]): Promise<IntegrationCommand>;
   report(status: PhaseStatus): Promise<void>;
-  tellOperators(): Promise<void>;
+  /** Once per reason: operators are not flooded by a loop of retries. */
+  tellOperators(reason: OperatorNoticeInput['reason']): Promise<void>;
 }
 
 /** Runs `work` unless an operator stops the integration first; then the work is cancelled. */
@@ -232,7 +234,7 @@ async function runApiIntegration(
       continue;
     }
     await mailbox.report({ kind: 'error', message: failure.message, at: new Date().toISOString() });
-    if (failure.message === 'Disconnected integration') await mailbox.tellOperators();
+    if (failure.message === 'Disconnected integration') await mailbox.tellOperators('disconnected');
     if ((await mailbox.next('retry', 'stop')).command === 'stop') return STOPPED;
     streak = { failures: 0, since: Date.now() };
     await mailbox.report({ kind: 'submitted' });
@@ -288,7 +290,10 @@ async function runDirectContact(
     }
   }
   const answeredInTime = await wf.condition(answered, Math.max(0, deadlineMs - Date.now()));
-  if (!answeredInTime) await mailbox.report({ ...awaiting, overdue: true });
+  if (!answeredInTime) {
+    await mailbox.report({ ...awaiting, overdue: true });
+    if (integration.on_no_response === 'pause') await mailbox.tellOperators('paused');
+  }
 
   const command = await mailbox.next('owner_reply', 'stop', 'skip', 'close_phase');
   if (command.command === 'owner_reply') {

@@ -7,6 +7,8 @@ import {
   type Decision,
 } from '../domain/decisions';
 import type { IntegrationConfig } from '../domain/integration-config';
+import type { LetheActivities } from '../activities';
+import { parseDuration } from '../domain/duration';
 import { isComplete } from '../domain/integration-state';
 import {
   applyPhaseReport,
@@ -40,6 +42,11 @@ import {
   type IntegrationCommand,
 } from './definitions';
 import { IntegrationWorkflow } from './integration';
+
+const dataActivities = wf.proxyActivities<LetheActivities>({
+  startToCloseTimeout: '10 minutes',
+  retry: { initialInterval: '5 seconds', maximumInterval: '10 minutes' },
+});
 
 function accepted<T>(decision: Decision<T>): asserts decision is { accepted: true } & T {
   if (!decision.accepted)
@@ -115,6 +122,7 @@ export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promis
       const decision = decideOwnerReply(request, integrationId, phase, answer);
       accepted(decision);
       applyPhaseReport(request, integrationId, phase, { kind: 'complete', outcome: decision.outcome });
+      if (answer.answer === 'files') integrationNamed(integrationId).uploads.push(...answer.files);
       await tellIntegration(integrationId, phase, { command: 'owner_reply', answer });
       return request;
     },
@@ -229,9 +237,22 @@ export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promis
     await runPhase('deletion');
   }
 
-  request.step = 'closed';
   request.closedAt = nowIso();
+  if (request.type !== 'deletion') {
+    const ref = await dataActivities.buildExport({
+      request,
+      recordRefs: Object.fromEntries(accessRefs),
+      categories: Object.fromEntries(input.integrations.map((c) => [c.id, c.categories])),
+    });
+    request.export = { ref, at: nowIso() };
+  }
+  request.step = 'closed';
   publishState();
+
+  // The request stays readable for its retention period; then its data goes, and so does it.
+  await wf.sleep(parseDuration(input.retention));
+  await dataActivities.purgeRequestData(request.id);
+  request.purgedAt = nowIso();
   await wf.condition(wf.allHandlersFinished);
   return request;
 }

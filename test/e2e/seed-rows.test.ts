@@ -340,6 +340,14 @@ describe('the seed states that take days, on the time-skipping server', function
     const res = await call(stack.apiUrl, 'GET', `/v1/requests/${sc.id}`);
     assert.equal(res.body.paused, true);
     assert.match(res.body.paused_reason, /Owner with days to answer/);
+    const notice = await eventually(
+      async () => stack.smtp.inbox.filter((m) => m.subject === `[Lethe] Privacy request ${sc.id} is paused`),
+      (found) => found.length === 1,
+      { what: 'the operators’ notice' },
+    );
+    assert.deepEqual(notice[0]!.to, ['privacy-ops@example.com']);
+    assert.match(notice[0]!.text, /skip the integration/);
+    assert.match(notice[0]!.html, /<p>/);
   });
   s.ownerAnswers('days-pause', 'access', files('late-export.csv'));
   s.reaches(row('Complete', '# of files uploaded'), 'days-pause', '1 file uploaded');

@@ -16,6 +16,7 @@ export function testIntegrations(crmUrl: string, batchUrl: string, closedUrl: st
     connector: 'http',
     options: crmOptions('SANDBOX_CRM_TOKEN'),
     retry: fastRetry,
+    categories: ['contact details', 'support tickets'],
     ...extra,
   });
   const owner = (id: string, name: string, extra: Record<string, unknown> = {}) => ({

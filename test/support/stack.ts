@@ -103,7 +103,7 @@ export class Stack {
   smtp = new TestSmtpServer();
   private worker?: { worker: Worker; running: Promise<void> };
   private servers: http.Server[] = [];
-  private dataDir = mkdtempSync(path.join(os.tmpdir(), 'lethe-test-'));
+  readonly dataDir = mkdtempSync(path.join(os.tmpdir(), 'lethe-test-'));
   // Product logs are kept for the failure output only when asked for: LOG_LEVEL=info make test.
   readonly log = createLogger('test', process.env.LOG_LEVEL ?? 'warn');
 
@@ -144,6 +144,7 @@ export class Stack {
         config: this.config,
         apiKeys: this.environment.apiKeys,
         tokenSecret: this.environment.tokenSecret,
+        publicUrl: this.environment.publicUrl,
         blobs: new FileBlobStore(path.join(this.dataDir, 'blobs')),
         callLog: new FileCallLog(path.join(this.dataDir, 'blobs')),
         log: this.log,

@@ -1,7 +1,9 @@
 import { Router } from 'express';
 import { ApiError } from '../errors';
+import type { BlobStore } from '../../infra/blob-store';
 import type { FileCallLog } from '../../infra/call-log';
 import type { RequestService } from '../request-service';
+import { sendExport } from './exports';
 import {
   actionBodySchema,
   actionSchema,
@@ -19,7 +21,7 @@ function requestId(raw: string): string {
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
-export function requestsRouter(requests: RequestService, callLog: FileCallLog): Router {
+export function requestsRouter(requests: RequestService, callLog: FileCallLog, blobs: BlobStore): Router {
   const router = Router();
 
   router.post('/requests', async (req, res) => {
@@ -64,6 +66,11 @@ export function requestsRouter(requests: RequestService, callLog: FileCallLog): 
     const entries = await callLog.read(request.id, integration.id);
     res.attachment(`${request.id}-${integration.id}-error-log.json`);
     res.json({ request_id: request.id, integration_id: integration.id, error: integration.error, entries });
+  });
+
+  router.get('/requests/:id/export', async (req, res) => {
+    const id = requestId(req.params.id);
+    sendExport(res, id, await blobs.get(await requests.exportOf(id)));
   });
 
   return router;

@@ -1,0 +1,95 @@
+import JSZip from 'jszip';
+import { describePhase, type RequestSnapshot } from '../domain';
+import type { ConnectorRecord } from './connectors';
+
+/** What goes into the package sent to the subject; the activity reads the blobs it names. */
+export interface ExportInput {
+  request: RequestSnapshot;
+  /** Integration id → the blob of records its access phase found. */
+  recordRefs: Record<string, string>;
+  /** Integration id → the categories of data it holds (configuration). */
+  categories: Record<string, string[]>;
+}
+
+/** A CSV of the records: one column per top-level field; nested values as JSON. RFC 4180 quoting. */
+export function recordsCsv(records: ConnectorRecord[]): string {
+  const columns = [...new Set(records.flatMap((r) => Object.keys(r)))];
+  const cell = (value: unknown) => {
+    if (value === undefined || value === null) return '';
+    const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
+    return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  };
+  const lines = [columns.map(cell), ...records.map((r) => columns.map((c) => cell(r[c])))];
+  return `${lines.map((l) => l.join(',')).join('\r\n')}\r\n`;
+}
+
+/** A stored upload's name inside the zip: the uploader's label made safe, numbered so none collide. */
+function uploadName(index: number, label: string): string {
+  const safe =
+    label
+      .replace(/[^A-Za-z0-9._-]+/g, '_')
+      .replace(/^\.+/, '')
+      .slice(0, 100) || 'file';
+  return `${String(index + 1).padStart(2, '0')}-${safe}`;
+}
+
+/**
+ * The package for an access-type request: `manifest.json`, and for each integration selected,
+ * its records (JSON; CSV too for portability) and the files its owner uploaded; for
+ * `access_categories`, the categories of data held instead of the data.
+ */
+export async function buildExportPackage(
+  input: ExportInput,
+  read: (ref: string) => Promise<Buffer>,
+  now: Date,
+): Promise<Buffer> {
+  const { request } = input;
+  const zip = new JSZip();
+  const sent = new Set(request.selection ?? []);
+  const categoriesOnly = request.type === 'access_categories';
+  const integrations = [];
+  for (const integration of request.integrations) {
+    const folder = `integrations/${integration.id}`;
+    const view = describePhase(integration.access, 'access', now);
+    const entry: Record<string, unknown> = {
+      id: integration.id,
+      name: integration.name,
+      type: integration.type,
+      state: view.state,
+      detail: view.detail,
+      sent: sent.has(integration.id),
+    };
+    integrations.push(entry);
+    if (!sent.has(integration.id)) continue;
+    const ref = input.recordRefs[integration.id];
+    const records = ref ? (JSON.parse((await read(ref)).toString('utf8')) as ConnectorRecord[]) : [];
+    entry.records = records.length;
+    entry.files = integration.uploads.length;
+    if (categoriesOnly) {
+      const holds = records.length > 0 || integration.uploads.length > 0;
+      entry.categories = holds ? (input.categories[integration.id] ?? []) : [];
+      continue;
+    }
+    if (ref) {
+      zip.file(`${folder}/records.json`, JSON.stringify(records, null, 2));
+      if (request.type === 'portability') zip.file(`${folder}/records.csv`, recordsCsv(records));
+    }
+    for (const [index, file] of integration.uploads.entries()) {
+      zip.file(`${folder}/files/${uploadName(index, file.name)}`, await read(file.ref));
+    }
+  }
+  const manifest = {
+    request: {
+      id: request.id,
+      type: request.type,
+      regulation: request.regulation,
+      request_date: request.requestDate,
+      due_date: request.dueDate,
+      closed_at: request.closedAt,
+    },
+    generated_at: now.toISOString(),
+    integrations,
+  };
+  zip.file('manifest.json', JSON.stringify(manifest, null, 2));
+  return zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' });
+}
