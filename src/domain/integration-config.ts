@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_RETENTION } from './privacy-request';
 import { DURATION_PATTERN, parseDuration } from './duration';
 
 export const durationSchema = z
@@ -70,7 +71,7 @@ export const letheConfigSchema = z
   .object({
     operators: z.object({ email: z.email() }).strict().optional(),
     /** How long after a request closes its data (records, uploads, export) is kept; then it is gone. */
-    retention: durationSchema.default('30d'),
+    retention: durationSchema.default(DEFAULT_RETENTION),
     /** How long the export's `data_url` works without an API key. */
     export_link_expiry: durationSchema.default('7d'),
     integrations: z.array(integrationConfigSchema).min(1, 'must name at least one integration'),

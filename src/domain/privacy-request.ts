@@ -19,6 +19,9 @@ import {
   type TriggerType,
 } from './request';
 
+/** How long a closed request's data is kept unless the configuration says otherwise. */
+export const DEFAULT_RETENTION = '30d';
+
 /** What the API hands to `PrivacyRequestWorkflow`: the request keeps the configuration it started with. */
 export interface PrivacyRequestInput {
   id: string;
@@ -31,8 +34,8 @@ export interface PrivacyRequestInput {
   subject: Subject;
   integrations: IntegrationConfig[];
   operatorsEmail?: string;
-  /** How long the request's data is kept after it closes (a duration: "30d"). */
-  retention: string;
+  /** How long the request's data is kept after it closes (a duration: "30d"); absent from requests started before retention existed. */
+  retention?: string;
 }
 
 export const INTEGRATION_ACTIONS = ['start', 'stop', 'skip', 'retry'] as const;

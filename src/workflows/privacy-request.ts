@@ -12,6 +12,7 @@ import { parseDuration } from '../domain/duration';
 import { isComplete } from '../domain/integration-state';
 import {
   applyPhaseReport,
+  DEFAULT_RETENTION,
   integrationById,
   automaticSelection,
   isPhaseSettled,
@@ -250,7 +251,7 @@ export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promis
   publishState();
 
   // The request stays readable for its retention period; then its data goes, and so does it.
-  await wf.sleep(parseDuration(input.retention));
+  await wf.sleep(parseDuration(input.retention ?? DEFAULT_RETENTION));
   await dataActivities.purgeRequestData(request.id);
   request.purgedAt = nowIso();
   await wf.condition(wf.allHandlersFinished);
