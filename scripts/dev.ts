@@ -7,6 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { codecPathToken } from '../src/api/codec';
+import { DEVELOPMENT_KEY_FILE, loadEnvironment } from '../src/config/environment';
 import { SEARCH_ATTRIBUTES } from '../src/workflows/definitions';
 import { temporalCliPath } from './temporal-binaries';
 
@@ -97,6 +99,11 @@ async function main() {
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
   mkdirSync(DATA_DIR, { recursive: true });
+  // Made here once (the token secret, a development key if none is configured), then read by the
+  // worker and the API alike; the Web UI decodes payloads through the API's codec endpoint.
+  const environment = loadEnvironment(env);
+  const api = `http://127.0.0.1:${API_PORT}`;
+  const codecEndpoint = `${api}/codec/${codecPathToken(environment.tokenSecret)}`;
 
   start('temporal', temporalCliPath(), [
     'server',
@@ -111,6 +118,9 @@ async function main() {
     path.join(DATA_DIR, 'temporal.db'),
     '--log-level',
     'warn',
+    '--ui-codec-endpoint',
+    codecEndpoint,
+    '--ui-disable-news-fetch',
     ...SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
   ]);
   start('sandbox', process.execPath, ['dist/sandbox/main.js']);
@@ -120,16 +130,19 @@ async function main() {
   await waitForPort('the API', API_PORT);
   await waitForPort('the Temporal Web UI', UI_PORT);
 
-  const api = `http://127.0.0.1:${API_PORT}`;
+  const keyNote = environment.developmentEncryptionKey
+    ? `\n    Encryption       payloads stored in Temporal are encrypted with a development key, generated into
+                     ${path.join(DATA_DIR, DEVELOPMENT_KEY_FILE)}; set LETHE_ENCRYPTION_KEYS in production\n`
+    : '\n    Encryption       payloads stored in Temporal are encrypted with LETHE_ENCRYPTION_KEYS\n';
   console.log(`
   Lethe is running.
 
     API              ${api}        (X-Authorization: ${API_KEY})
-    Temporal Web UI  http://127.0.0.1:${UI_PORT}
+    Temporal Web UI  http://127.0.0.1:${UI_PORT}   (decodes payloads through the API's codec endpoint)
     Sandbox CRM      http://127.0.0.1:${CRM_PORT}
     Sandbox Batch    http://127.0.0.1:${BATCH_PORT}  (custom_id jane.doe has data)
     Data folder      ${DATA_DIR}   (owner emails land in ${path.join(DATA_DIR, 'outbox')})
-
+${keyNote}
   Try:
     curl -s -X POST ${api}/v1/requests -H 'X-Authorization: ${API_KEY}' -H 'Content-Type: application/json' \\
       -d '{"type":"access","subject":{"email":"jane.doe@example.com"}}'

@@ -1,11 +1,15 @@
 import express from 'express';
+import helmet from 'helmet';
 import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import type { LetheConfig } from '../domain';
 import type { BlobStore } from '../infra/blob-store';
 import type { FileCallLog } from '../infra/call-log';
 import type { Logger } from '../infra/logger';
 import { requireApiKey } from './auth';
+import { codecRouter } from './codec';
 import { ApiError, errorHandler } from './errors';
+import { DEFAULT_RATE_LIMITS, perAddressLimit, perKeyLimit, type RateLimits } from './rate-limits';
 import { RequestService, type Clock } from './request-service';
 import { exportLinker } from './export-link';
 import { exportsRouter } from './routes/exports';
@@ -22,6 +26,11 @@ export interface ApiDependencies {
   blobs: BlobStore;
   callLog: FileCallLog;
   log: Logger;
+  /** Decodes payloads for the Temporal Web UI (the codec endpoint). */
+  codec: PayloadCodec;
+  /** Web UI origins allowed to call the codec endpoint from a browser. */
+  codecOrigins: string[];
+  rateLimits?: RateLimits;
   taskQueue?: string;
   clock?: Clock;
 }
@@ -32,20 +41,48 @@ export function createApp(deps: ApiDependencies): express.Express {
     clock: deps.clock,
     exportLink: exportLinker(deps.publicUrl, deps.tokenSecret, deps.config.export_link_expiry),
   });
+  const limits = deps.rateLimits ?? DEFAULT_RATE_LIMITS;
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // The owner's page has inline styles and nothing else; everything else is JSON or a zip.
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        // Not helmet's defaults: those upgrade the owner's form to https, which a plain-http deployment lacks.
+        useDefaults: false,
+        directives: {
+          'default-src': ["'none'"],
+          'style-src': ["'unsafe-inline'"],
+          'form-action': ["'self'"],
+          'frame-ancestors': ["'none'"],
+          'base-uri': ["'none'"],
+        },
+      },
+    }),
+  );
 
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
 
   app.use(
     '/v1',
     requireApiKey(deps.apiKeys),
+    perKeyLimit(limits.perKey),
     express.json({ limit: '64kb' }),
     requestsRouter(requests, deps.callLog, deps.blobs),
   );
+  const publicLimit = perAddressLimit(limits.perAddress);
+  app.use(['/owner', '/exports', '/codec'], publicLimit);
   app.use(exportsRouter({ requests, blobs: deps.blobs, tokenSecret: deps.tokenSecret }));
   app.use(ownerRouter({ requests, blobs: deps.blobs, tokenSecret: deps.tokenSecret, log: deps.log }));
+  app.use(
+    codecRouter({
+      codec: deps.codec,
+      apiKeys: deps.apiKeys,
+      tokenSecret: deps.tokenSecret,
+      allowedOrigins: deps.codecOrigins,
+    }),
+  );
 
   app.use((req) => {
     throw new ApiError('ROUTE_NOT_FOUND', `no route ${req.method} ${req.path}`);

@@ -4,28 +4,47 @@ import { loadIntegrationsFile } from '../config/integrations-file';
 import { blobStoreFor, requestsFolder } from '../config/blob-store';
 import { FileCallLog } from '../infra/call-log';
 import { createLogger } from '../infra/logger';
+import { encryptedDataConverter, EncryptionCodec } from '../infra/payload-codec';
 import { createApp } from './app';
+import { codecPathToken } from './codec';
 
 async function main() {
   const log = createLogger('api');
   const environment = loadEnvironment();
   const config = loadIntegrationsFile(environment.integrationsFile);
   if (environment.apiKeys.length === 0) log.warn('LETHE_API_KEYS is empty: every /v1 call will be refused');
+  if (environment.developmentEncryptionKey) {
+    log.warn(
+      'LETHE_ENCRYPTION_KEYS is not set: payloads are encrypted with a development key kept in the data folder',
+    );
+  }
   const connection = await Connection.connect({ address: environment.temporalAddress });
-  const client = new Client({ connection, namespace: environment.namespace });
+  const client = new Client({
+    connection,
+    namespace: environment.namespace,
+    dataConverter: encryptedDataConverter(environment.encryptionKeys),
+  });
   const app = createApp({
     client,
     config,
     apiKeys: environment.apiKeys,
     tokenSecret: environment.tokenSecret,
     publicUrl: environment.publicUrl,
+    codec: new EncryptionCodec(environment.encryptionKeys),
+    codecOrigins: environment.codecOrigins,
+    rateLimits: environment.rateLimits,
     blobs: blobStoreFor(environment),
     callLog: new FileCallLog(requestsFolder(environment)),
     log,
   });
   const server = app.listen(environment.port, environment.host, () =>
     log.info(
-      { url: `http://${environment.host}:${environment.port}`, integrations: config.integrations.length },
+      {
+        url: `http://${environment.host}:${environment.port}`,
+        integrations: config.integrations.length,
+        // Not a secret to operators: it is what the Web UI's codec endpoint setting takes.
+        webUiCodecEndpoint: `${environment.publicUrl}/codec/${codecPathToken(environment.tokenSecret)}`,
+      },
       'API listening',
     ),
   );

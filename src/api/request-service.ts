@@ -1,5 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import {
+  isGrpcServiceError,
+  WorkflowExecutionAlreadyStartedError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import {
   newRequestSnapshot,
   presentOwnerTask,
@@ -29,6 +34,8 @@ import { ApiError } from './errors';
 import { listQuerySchema, type CreateRequestBody } from './schemas';
 
 const listFilterSchema = listQuerySchema.pick({ status: true, type: true, state: true });
+
+const GRPC_INVALID_ARGUMENT = 3;
 
 const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -176,12 +183,23 @@ export class RequestService {
     if (checked.status) clauses.push(`${requestStatusAttribute.name} = '${checked.status}'`);
     if (checked.type) clauses.push(`${requestTypeAttribute.name} = '${checked.type}'`);
     if (checked.state) clauses.push(`${requestStateAttribute.name} = '${checked.state}'`);
-    const response = await this.client.workflowService.listWorkflowExecutions({
-      namespace: this.client.options.namespace,
-      query: clauses.join(' AND '),
-      pageSize: filter.limit,
-      nextPageToken: filter.page_token ? Buffer.from(filter.page_token, 'base64url') : undefined,
-    });
+    const response = await this.client.workflowService
+      .listWorkflowExecutions({
+        namespace: this.client.options.namespace,
+        query: clauses.join(' AND '),
+        pageSize: filter.limit,
+        nextPageToken: filter.page_token ? Buffer.from(filter.page_token, 'base64url') : undefined,
+      })
+      .catch((error: unknown) => {
+        // Temporal refuses a token it did not make: the client's mistake, not ours.
+        if (isGrpcServiceError(error) && error.code === GRPC_INVALID_ARGUMENT && filter.page_token) {
+          throw new ApiError(
+            'MALFORMED_PARAMETER',
+            'query.page_token: not a next_page_token from a previous page',
+          );
+        }
+        throw error;
+      });
     const keyword = (
       fields: Record<string, { data?: Uint8Array | null }> | null | undefined,
       name: string,

@@ -54,9 +54,10 @@ export const listQuerySchema = z
     type: z.enum(REQUEST_TYPES).optional(),
     state: z.enum(REQUEST_STATES as [string, ...string[]]).optional(),
     limit: z.coerce.number().int().min(1).max(100).default(20),
+    // The next_page_token of a previous page: base64url, and never shorter than a few bytes.
     page_token: z
       .string()
-      .regex(/^[A-Za-z0-9+/=_-]{1,4096}$/)
+      .regex(/^[A-Za-z0-9_-]{8,4096}$/, 'not a next_page_token from a previous page')
       .optional(),
   })
   .strict();

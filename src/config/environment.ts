@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
 import { describeConfigIssues } from '../domain';
+import { newEncryptionKey, parseEncryptionKeys, type EncryptionKeys } from '../infra/payload-codec';
 
 /** Lethe's environment (contract section 7), validated once at start-up. */
 const environmentSchema = z.object({
@@ -18,6 +19,16 @@ const environmentSchema = z.object({
   LETHE_MAIL_FROM: z.string().default('Lethe <lethe@localhost>'),
   /** Signs owner links; shared by the worker (which mails them) and the API (which checks them). */
   LETHE_TOKEN_SECRET: z.string().min(32).optional(),
+  /**
+   * Encrypts every payload stored in Temporal: `id:base64key` pairs, newest first. Unset: a
+   * development key is generated into the data folder (and `make dev` says so).
+   */
+  LETHE_ENCRYPTION_KEYS: z.string().optional(),
+  /** Origins of the Temporal Web UI allowed to call the codec endpoint (comma-separated). */
+  LETHE_CODEC_ORIGINS: z.string().default('http://127.0.0.1:8233,http://localhost:8233'),
+  /** Requests per minute per API key, and per client address on owner, export and codec links. */
+  LETHE_RATE_LIMIT: z.coerce.number().int().min(1).default(600),
+  LETHE_PUBLIC_RATE_LIMIT: z.coerce.number().int().min(1).default(120),
   /** Where records, uploads and exports are kept: the data folder, or an S3 bucket. */
   LETHE_BLOB_STORE: z.enum(['file', 's3']).default('file'),
   LETHE_S3_BUCKET: z.string().min(3).optional(),
@@ -38,19 +49,25 @@ export interface Environment {
   smtpUrl?: string;
   mailFrom: string;
   tokenSecret: string;
+  encryptionKeys: EncryptionKeys;
+  /** True when no keys were configured and the generated development key is in use. */
+  developmentEncryptionKey: boolean;
+  codecOrigins: string[];
+  rateLimits: { perKey: number; perAddress: number };
   blobStore: { kind: 'file' } | { kind: 's3'; bucket: string; endpoint?: string; region: string };
 }
 
 /**
- * Without a configured secret, one is made once and kept in the data folder, so links survive
- * restarts. The worker and the API may both start at once: the file appears whole or not at all.
+ * A secret that was not configured is made once and kept in the data folder, so links and
+ * encrypted histories survive restarts. The worker and the API may both start at once: the file
+ * appears whole or not at all.
  */
-export function tokenSecretIn(dataDir: string): string {
-  const file = path.join(dataDir, 'owner-token-secret');
+function generatedSecretIn(dataDir: string, name: string, make: () => string): string {
+  const file = path.join(dataDir, name);
   if (!existsSync(file)) {
     mkdirSync(dataDir, { recursive: true });
     const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
-    writeFileSync(draft, randomBytes(32).toString('hex'), { mode: 0o600 });
+    writeFileSync(draft, make(), { mode: 0o600 });
     try {
       linkSync(draft, file);
     } catch (error) {
@@ -59,10 +76,26 @@ export function tokenSecretIn(dataDir: string): string {
       unlinkSync(draft);
     }
   }
-  const secret = readFileSync(file, 'utf8').trim();
+  return readFileSync(file, 'utf8').trim();
+}
+
+export function tokenSecretIn(dataDir: string): string {
+  const secret = generatedSecretIn(dataDir, 'owner-token-secret', () => randomBytes(32).toString('hex'));
   if (secret.length < 32)
-    throw new Error(`${file} holds no usable secret: delete it, or set LETHE_TOKEN_SECRET`);
+    throw new Error(
+      `${dataDir}/owner-token-secret holds no usable secret: delete it, or set LETHE_TOKEN_SECRET`,
+    );
   return secret;
+}
+
+/** The file holding the development encryption key, when none is configured. */
+export const DEVELOPMENT_KEY_FILE = 'development-encryption-key';
+
+function encryptionKeysOf(configured: string | undefined, dataDir: string): EncryptionKeys {
+  if (configured) return parseEncryptionKeys(configured);
+  return parseEncryptionKeys(
+    generatedSecretIn(dataDir, DEVELOPMENT_KEY_FILE, () => `dev:${newEncryptionKey()}`),
+  );
 }
 
 export function loadEnvironment(env: NodeJS.ProcessEnv = process.env): Environment {
@@ -89,6 +122,12 @@ export function loadEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
     smtpUrl: e.SMTP_URL || undefined,
     mailFrom: e.LETHE_MAIL_FROM,
     tokenSecret: e.LETHE_TOKEN_SECRET ?? tokenSecretIn(dataDir),
+    encryptionKeys: encryptionKeysOf(e.LETHE_ENCRYPTION_KEYS, dataDir),
+    developmentEncryptionKey: !e.LETHE_ENCRYPTION_KEYS,
+    codecOrigins: e.LETHE_CODEC_ORIGINS.split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
+    rateLimits: { perKey: e.LETHE_RATE_LIMIT, perAddress: e.LETHE_PUBLIC_RATE_LIMIT },
     blobStore:
       e.LETHE_BLOB_STORE === 's3'
         ? { kind: 's3', bucket: e.LETHE_S3_BUCKET!, endpoint: e.LETHE_S3_ENDPOINT, region: e.LETHE_S3_REGION }

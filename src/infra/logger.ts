@@ -1,7 +1,28 @@
 import pino from 'pino';
+import { SUBJECT_IDENTIFIERS } from '../domain';
 
 export type Logger = pino.Logger;
 
-export function createLogger(name: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino({ name, level });
+/**
+ * Whatever is logged, the subject's identifiers are not: fields that would hold them are censored,
+ * and so are the parts of HTTP errors that carry a connector's URL, request or answer.
+ */
+export const REDACTED_PATHS = [
+  'subject',
+  '*.subject',
+  ...SUBJECT_IDENTIFIERS.flatMap((key) => [key, `*.${key}`]),
+  'err.config',
+  'err.request',
+  'err.response',
+  '*.err.config',
+  '*.err.request',
+  '*.err.response',
+];
+
+export function createLogger(
+  name: string,
+  level = process.env.LOG_LEVEL ?? 'info',
+  destination?: pino.DestinationStream,
+): Logger {
+  return pino({ name, level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, destination);
 }

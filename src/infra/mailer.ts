@@ -28,7 +28,7 @@ export function createMailer(options: {
     return {
       async send(mail) {
         await transport.sendMail({ from, ...mail });
-        log.info({ to: mail.to, subject: mail.subject }, 'mail sent');
+        log.info({ to: mail.to, title: mail.subject }, 'mail sent');
       },
     };
   }
@@ -44,7 +44,7 @@ export function createMailer(options: {
       await writeFile(`${base}.txt`, `To: ${mail.to}\nSubject: ${mail.subject}\n\n${mail.text}\n`, {
         mode: 0o600,
       });
-      log.info({ to: mail.to, subject: mail.subject, file }, 'mail written to the outbox (no SMTP_URL)');
+      log.info({ to: mail.to, title: mail.subject, file }, 'mail written to the outbox (no SMTP_URL)');
     },
   };
 }

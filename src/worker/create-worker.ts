@@ -9,6 +9,7 @@ import { checkRequestId } from '../infra/blob-store';
 import { FileCallLog } from '../infra/call-log';
 import { FileJournal } from '../infra/journal';
 import type { Logger } from '../infra/logger';
+import { encryptedDataConverter } from '../infra/payload-codec';
 import { createMailer } from '../infra/mailer';
 import { signOwnerToken } from '../infra/owner-token';
 import { TASK_QUEUE } from '../workflows/definitions';
@@ -60,6 +61,7 @@ export async function createLetheWorker(options: LetheWorkerOptions): Promise<Wo
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
     activities: createLetheActivities(environment, log),
+    dataConverter: encryptedDataConverter(environment.encryptionKeys),
     // Heartbeats carry a stop to a call in flight: sent every couple of seconds, not once a minute.
     maxHeartbeatThrottleInterval: HEARTBEAT_EVERY_MS,
   });

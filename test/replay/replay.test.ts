@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { Worker } from '@temporalio/worker';
+import { encryptedDataConverter } from '../../src/infra/payload-codec';
 import { getStack, workflowBundle } from '../support/stack';
 
 /**
@@ -17,7 +18,10 @@ describe('replay of the histories produced by the tests', function () {
     let replayed = 0;
     const failures: string[] = [];
     for await (const result of Worker.runReplayHistories(
-      { workflowBundle: await workflowBundle() },
+      {
+        workflowBundle: await workflowBundle(),
+        dataConverter: encryptedDataConverter(stack.environment.encryptionKeys),
+      },
       histories,
     )) {
       replayed += 1;

@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { temporal as proto } from '@temporalio/proto';
+import pino from 'pino';
+import { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   bundleWorkflowCode,
@@ -19,6 +21,7 @@ import type { LetheConfig } from '../../src/domain';
 import { FileBlobStore } from '../../src/infra/blob-store';
 import { FileCallLog } from '../../src/infra/call-log';
 import { createLogger } from '../../src/infra/logger';
+import { encryptedDataConverter, EncryptionCodec, newEncryptionKey } from '../../src/infra/payload-codec';
 import { createSandboxBatch, type SandboxBatch } from '../../src/sandbox/batch';
 import { CRM_BASIC_USER, createSandboxCrm, type SandboxCrm } from '../../src/sandbox/crm';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/definitions';
@@ -28,6 +31,7 @@ import { TestSmtpServer } from './smtp';
 import { testIntegrations } from './integrations';
 
 export const API_KEY = 'test-key';
+const TEST_KEYS = [newEncryptionKey(), newEncryptionKey()];
 export const CRM_TOKEN = 'test-crm-token';
 export const BATCH_API_KEY = 'test-batch-api-key';
 export const BATCH_REST_KEY = 'test-batch-rest-key';
@@ -93,6 +97,8 @@ async function startTemporal(kind: ServerKind): Promise<TestWorkflowEnvironment>
  */
 export class Stack {
   temporal!: TestWorkflowEnvironment;
+  /** The client the API uses: with Lethe's payload codec. */
+  client!: Client;
   environment!: Environment;
   config!: LetheConfig;
   crm!: SandboxCrm;
@@ -104,8 +110,17 @@ export class Stack {
   private worker?: { worker: Worker; running: Promise<void> };
   private servers: http.Server[] = [];
   readonly dataDir = mkdtempSync(path.join(os.tmpdir(), 'lethe-test-'));
-  // Product logs are kept for the failure output only when asked for: LOG_LEVEL=info make test.
-  readonly log = createLogger('test', process.env.LOG_LEVEL ?? 'warn');
+  /** Every product log line of the run, so a test can check what the logs would have told. */
+  readonly logLines: string[] = [];
+  // Printed from warn up, or as asked: LOG_LEVEL=info make test.
+  readonly log = createLogger(
+    'test',
+    'debug',
+    pino.multistream([
+      { level: 'debug', stream: { write: (line: string) => void this.logLines.push(line) } },
+      { level: (process.env.LOG_LEVEL ?? 'warn') as pino.Level, stream: process.stdout },
+    ]),
+  );
 
   constructor(readonly kind: ServerKind = 'dev') {}
 
@@ -135,16 +150,27 @@ export class Stack {
       LETHE_PUBLIC_URL: this.apiUrl,
       SMTP_URL: `smtp://127.0.0.1:${this.smtp.port}`,
       LETHE_TOKEN_SECRET: 'test-secret-test-secret-test-secret-0123',
+      // Two keys, as after a rotation: the first encrypts.
+      LETHE_ENCRYPTION_KEYS: `test-2:${TEST_KEYS[0]},test-1:${TEST_KEYS[1]}`,
+    });
+    // The API's client encrypts like the worker; `temporal.client` stays raw, to see what is stored.
+    this.client = new Client({
+      connection: this.temporal.connection,
+      dataConverter: encryptedDataConverter(this.environment.encryptionKeys),
     });
     this.config = validateLetheConfig(testIntegrations(this.crmUrl, this.batchUrl, await closedPortUrl()));
     apiServer.on(
       'request',
       createApp({
-        client: this.temporal.client,
+        client: this.client,
         config: this.config,
         apiKeys: this.environment.apiKeys,
         tokenSecret: this.environment.tokenSecret,
         publicUrl: this.environment.publicUrl,
+        codec: new EncryptionCodec(this.environment.encryptionKeys),
+        codecOrigins: ['http://127.0.0.1:8233'],
+        // The suites call the API thousands of times; the limits have a test of their own.
+        rateLimits: { perKey: 1_000_000, perAddress: 1_000_000 },
         blobs: new FileBlobStore(path.join(this.dataDir, 'blobs')),
         callLog: new FileCallLog(path.join(this.dataDir, 'blobs')),
         log: this.log,
