@@ -1,9 +1,11 @@
 import { ApplicationFailure, Context, heartbeat } from '@temporalio/activity';
+import { ApplicationFailureCategory } from '@temporalio/common';
 import { classifyFailure, SUBJECT_IDENTIFIERS, type Subject } from '../domain';
 import type { BlobStore } from '../infra/blob-store';
 import { excerptOf, redact, type CallLogEntry, type FileCallLog } from '../infra/call-log';
 import type { Journal, JournalKey } from '../infra/journal';
 import type { Logger } from '../infra/logger';
+import type { WorkerMetrics } from '../infra/metrics';
 import type { Mailer } from '../infra/mailer';
 import {
   connectorFor,
@@ -44,6 +46,7 @@ export interface ActivityDependencies {
     deadline: string;
   }): string;
   log: Logger;
+  metrics?: WorkerMetrics;
 }
 
 /**
@@ -59,6 +62,8 @@ function asIntegrationFailure(error: unknown): ApplicationFailure {
     message,
     nonRetryable: true,
     details: [details],
+    // An expected outcome the workflow handles (and the call log records): not a worker warning.
+    category: ApplicationFailureCategory.BENIGN,
   });
 }
 
@@ -74,6 +79,16 @@ function identifiersOf(subject: Subject): string[] {
  * hears it was cancelled (an operator's stop), so the worker sends them this often too.
  */
 export const HEARTBEAT_EVERY_MS = 2_000;
+
+/** Calls of one attempt at least `intervalMs` apart: the pages and deletes of one call stay within the rate. */
+function spacing(intervalMs: number): () => Promise<void> {
+  let next = 0;
+  return async () => {
+    const wait = next - Date.now();
+    next = Math.max(next, Date.now()) + intervalMs;
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  };
+}
 
 /** A service that loses the jobs Lethe submits, again and again, is not polled forever. */
 const MAX_SUBMISSIONS = 3;
@@ -92,6 +107,8 @@ export function createActivities(deps: ActivityDependencies) {
   ): Promise<T> {
     const context = Context.current();
     const beating = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
+    const integration = input.integration.id;
+    deps.metrics?.connectorCallsInFlight.inc({ integration });
     const used: string[] = [];
     const calls: HttpCall[] = [];
     const tracked: SecretSource = (name) => {
@@ -106,15 +123,18 @@ export function createActivities(deps: ActivityDependencies) {
           secrets: tracked,
           onCall: (call) => calls.push(call),
           signal: context.cancellationSignal,
+          pace: input.integration.rate_limit && spacing(1000 / input.integration.rate_limit.per_second),
         }),
       );
     } catch (error) {
       // Cancelled: the SDK reports it as such (a worker shutting down gets the attempt run again).
       if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
       failure = asIntegrationFailure(error);
+      deps.metrics?.integrationErrors.inc({ integration, message: failure.message });
       throw failure;
     } finally {
       clearInterval(beating);
+      deps.metrics?.connectorCallsInFlight.dec({ integration });
       const hidden = [...used, ...identifiersOf(input.subject)];
       const entry = (call: Partial<HttpCall>): CallLogEntry => ({
         time: new Date().toISOString(),

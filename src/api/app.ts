@@ -7,6 +7,7 @@ import type { BlobStore } from '../infra/blob-store';
 import type { FileCallLog } from '../infra/call-log';
 import type { Logger } from '../infra/logger';
 import { requireApiKey } from './auth';
+import { createApiMetrics } from '../infra/metrics';
 import { codecRouter } from './codec';
 import { ApiError, errorHandler } from './errors';
 import { DEFAULT_RATE_LIMITS, perAddressLimit, perKeyLimit, type RateLimits } from './rate-limits';
@@ -62,7 +63,27 @@ export function createApp(deps: ApiDependencies): express.Express {
     }),
   );
 
+  const metrics = createApiMetrics(() => requests.countByState());
+  app.use((req, res, next) => {
+    const end = metrics.httpDuration.startTimer({ method: req.method });
+    res.on('finish', () =>
+      end({
+        route: req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched',
+        status: res.statusCode,
+      }),
+    );
+    next();
+  });
+
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+  app.get('/readyz', async (_req, res) => {
+    const ready = await requests.temporalReachable();
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'temporal unreachable' });
+  });
+  // No API key: Prometheus scrapes it, and it holds counts by state, route and status only.
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
 
   app.use(
     '/v1',

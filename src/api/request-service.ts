@@ -9,6 +9,7 @@ import {
   newRequestSnapshot,
   presentOwnerTask,
   presentRequest,
+  REQUEST_STATES,
   requestState,
   requestStatus,
   type IntegrationAction,
@@ -226,6 +227,31 @@ export class RequestService {
       requests,
       next_page_token: token && token.length > 0 ? Buffer.from(token).toString('base64url') : null,
     };
+  }
+
+  /** Requests within their retention period, by state: what /metrics reports. */
+  async countByState(): Promise<Record<string, number>> {
+    const counts = await Promise.all(
+      REQUEST_STATES.map(async (state) => {
+        const { count } = await this.client.workflow.count(
+          `WorkflowType = 'PrivacyRequestWorkflow' AND ExecutionStatus = 'Running' AND ${requestStateAttribute.name} = '${state}'`,
+        );
+        return [state, count] as const;
+      }),
+    );
+    return Object.fromEntries(counts);
+  }
+
+  /** Whether Temporal answers: the API is of no use without it. */
+  async temporalReachable(): Promise<boolean> {
+    try {
+      await this.client.connection.withDeadline(Date.now() + 2000, () =>
+        this.client.workflowService.getSystemInfo({}),
+      );
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   async select(id: string, integrations: string[]): Promise<RequestView> {

@@ -41,6 +41,17 @@ export const apiIntegrationSchema = z
     connector: z.string().min(1),
     /** Checked against the connector's own schema at start-up; secrets only as `*_env` references. */
     options: z.record(z.string(), z.unknown()).default({}),
+    /**
+     * Shared by every request: at most `per_second` calls to the service, at most `concurrency`
+     * calls at once per worker. Unset: as fast as the requests come.
+     */
+    rate_limit: z
+      .object({
+        per_second: z.number().positive().max(10_000),
+        concurrency: z.number().int().min(1).max(1000).default(1),
+      })
+      .strict()
+      .optional(),
     retry: retrySchema.default({
       initial_interval: '1s',
       max_interval: '1m',

@@ -37,13 +37,30 @@ const pathMatches = (pattern: string | undefined, path: string) =>
 export interface SandboxControls {
   calls: SandboxCall[];
   faults: InjectedFault[];
+  /** A share of calls (0 to 1) that fail with a transient error before they are handled. */
+  chaos: { rate: number };
   /** Records the call, then answers with a pending fault, or hands over to `authorized`. */
   intercept(authorized: (req: Request, res: Response, next: NextFunction) => void): express.RequestHandler;
+}
+
+/** What a struggling service answers now and then: a gateway error, a rate limit, a reset connection. */
+function transientFailure(req: Request, res: Response): void {
+  const pick = Math.floor(Math.random() * 5);
+  if (pick === 0) return void req.socket.destroy();
+  if (pick === 1) res.set('Retry-After', '1');
+  res.status([429, 502, 503, 504][pick - 1] as number).json({ error: 'transient failure (sandbox chaos)' });
 }
 
 export function sandboxControls(app: express.Express): SandboxControls {
   const calls: SandboxCall[] = [];
   const faults: InjectedFault[] = [];
+  const chaos = { rate: 0 };
+  app.post('/_sandbox/chaos', express.json(), (req, res) => {
+    const rate = Number((req.body as { rate?: unknown }).rate);
+    if (!(rate >= 0 && rate <= 1)) return void res.status(400).json({ error: 'rate: a number from 0 to 1' });
+    chaos.rate = rate;
+    res.json(chaos);
+  });
   app.post('/_sandbox/faults', express.json(), (req, res) => {
     const fault = req.body as InjectedFault;
     faults.push({ ...fault, times: fault.times ?? 1 });
@@ -59,6 +76,7 @@ export function sandboxControls(app: express.Express): SandboxControls {
   return {
     calls,
     faults,
+    chaos,
     intercept: (authorized) => (req, res, next) => {
       const record = (status: number) =>
         calls.push({
@@ -70,6 +88,7 @@ export function sandboxControls(app: express.Express): SandboxControls {
         });
       res.on('finish', () => record(res.statusCode));
       res.on('close', () => !res.writableFinished && record(0));
+      if (Math.random() < chaos.rate) return transientFailure(req, res);
       const index = faults.findIndex(
         (f) => f.times > 0 && (!f.method || f.method === req.method) && pathMatches(f.path, req.path),
       );

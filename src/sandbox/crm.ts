@@ -19,6 +19,7 @@ export interface SandboxCrm {
   contacts: Map<string, CrmContact>;
   calls: SandboxCall[];
   faults: InjectedFault[];
+  chaos: { rate: number };
 }
 
 export const SANDBOX_CRM_SEED: Omit<CrmContact, 'id'>[] = [
@@ -63,7 +64,7 @@ export function createSandboxCrm(options: { token: string; seed?: Omit<CrmContac
     '/_sandbox/contacts',
     (req, res) => void res.status(201).json(add(req.body as Omit<CrmContact, 'id'>)),
   );
-  const { calls, faults, intercept } = sandboxControls(app);
+  const { calls, faults, chaos, intercept } = sandboxControls(app);
   app.use(
     intercept((req, res, next) => {
       if (authorized(req)) next();
@@ -111,5 +112,5 @@ export function createSandboxCrm(options: { token: string; seed?: Omit<CrmContac
   });
   app.use((_req, res) => void res.status(404).json({ error: 'not found' }));
 
-  return { app, contacts, calls, faults };
+  return { app, contacts, calls, faults, chaos };
 }

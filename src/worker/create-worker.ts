@@ -3,16 +3,17 @@ import path from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, HEARTBEAT_EVERY_MS } from '../activities';
 import type { Environment } from '../config/environment';
-import { DAY_MS } from '../domain';
+import { DAY_MS, type LetheConfig } from '../domain';
 import { blobStoreFor, requestsFolder } from '../config/blob-store';
 import { checkRequestId } from '../infra/blob-store';
 import { FileCallLog } from '../infra/call-log';
 import { FileJournal } from '../infra/journal';
 import type { Logger } from '../infra/logger';
+import type { WorkerMetrics } from '../infra/metrics';
 import { encryptedDataConverter } from '../infra/payload-codec';
 import { createMailer } from '../infra/mailer';
 import { signOwnerToken } from '../infra/owner-token';
-import { TASK_QUEUE } from '../workflows/definitions';
+import { connectorTaskQueue, TASK_QUEUE } from '../workflows/definitions';
 
 /** An owner may still answer late (a paused request waits for them), but not forever. */
 export const OWNER_LINK_GRACE_MS = 30 * DAY_MS;
@@ -24,9 +25,12 @@ export interface LetheWorkerOptions {
   /** Tests bundle the workflow code once per run and hand it to every worker they start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   taskQueue?: string;
+  /** The integrations: each rate-limited one gets a worker on its own task queue. */
+  config: LetheConfig;
+  metrics?: WorkerMetrics;
 }
 
-export function createLetheActivities(environment: Environment, log: Logger) {
+export function createLetheActivities(environment: Environment, log: Logger, metrics?: WorkerMetrics) {
   // What is kept about one request on this disk sits in one folder, which retention removes whole.
   const requestsRoot = requestsFolder(environment);
   return createActivities({
@@ -48,21 +52,64 @@ export function createLetheActivities(environment: Environment, log: Logger) {
       return `${environment.publicUrl}/owner/${token}`;
     },
     log,
+    metrics,
   });
 }
 
-export async function createLetheWorker(options: LetheWorkerOptions): Promise<Worker> {
-  const { connection, environment, log } = options;
-  return Worker.create({
+/**
+ * The workers of one Lethe worker process: one for workflows and unlimited connector calls, and
+ * one per rate-limited integration, on that integration's task queue, whose rate Temporal enforces
+ * across every worker process.
+ */
+export class LetheWorkers {
+  constructor(private readonly workers: Worker[]) {}
+
+  async run(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.run()));
+  }
+
+  shutdown(): void {
+    for (const worker of this.workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+  }
+
+  /** RUNNING while every worker polls. */
+  getState(): string {
+    const states = this.workers.map((w) => w.getState());
+    return states.find((s) => s !== 'RUNNING') ?? 'RUNNING';
+  }
+}
+
+export async function createLetheWorker(options: LetheWorkerOptions): Promise<LetheWorkers> {
+  const { connection, environment, log, config } = options;
+  const activities = createLetheActivities(environment, log, options.metrics);
+  const common = {
     connection,
     namespace: environment.namespace,
+    activities,
+    dataConverter: encryptedDataConverter(environment.encryptionKeys),
+    // Heartbeats carry a stop to a call in flight: sent every couple of seconds, not once a minute.
+    maxHeartbeatThrottleInterval: HEARTBEAT_EVERY_MS,
+  };
+  const main = await Worker.create({
+    ...common,
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
-    activities: createLetheActivities(environment, log),
-    dataConverter: encryptedDataConverter(environment.encryptionKeys),
-    // Heartbeats carry a stop to a call in flight: sent every couple of seconds, not once a minute.
-    maxHeartbeatThrottleInterval: HEARTBEAT_EVERY_MS,
   });
+  const limited = await Promise.all(
+    config.integrations.flatMap((integration) =>
+      integration.type === 'api' && integration.rate_limit
+        ? [
+            Worker.create({
+              ...common,
+              taskQueue: connectorTaskQueue(integration.id),
+              maxTaskQueueActivitiesPerSecond: integration.rate_limit.per_second,
+              maxConcurrentActivityTaskExecutions: integration.rate_limit.concurrency,
+            }),
+          ]
+        : [],
+    ),
+  );
+  return new LetheWorkers([main, ...limited]);
 }

@@ -1,31 +1,63 @@
 import http from 'node:http';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { loadEnvironment } from '../config/environment';
+import { loadIntegrationsFile } from '../config/integrations-file';
 import { createLogger } from '../infra/logger';
-import { createLetheWorker } from './create-worker';
+import { createWorkerMetrics } from '../infra/metrics';
+import { createLetheWorker, type LetheWorkers } from './create-worker';
+
+/**
+ * For container health checks and Prometheus: `/healthz` answers while the process lives,
+ * `/readyz` 200 while the workers poll (503 once they drain or fail), `/metrics` Lethe's metrics.
+ */
+function serveHealth(workers: LetheWorkers, metrics: ReturnType<typeof createWorkerMetrics>, port: number) {
+  return http
+    .createServer((req, res) => {
+      if (req.url === '/metrics') {
+        void metrics.registry.metrics().then((text) => {
+          res.writeHead(200, { 'Content-Type': metrics.registry.contentType });
+          res.end(text);
+        });
+        return;
+      }
+      const state = workers.getState();
+      const ready = req.url !== '/readyz' || state === 'RUNNING';
+      res.writeHead(ready ? 200 : 503, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ state }));
+    })
+    .listen(port, process.env.LETHE_HOST ?? '127.0.0.1');
+}
 
 async function main() {
   const log = createLogger('worker');
-  // The SDK's own INFO lines (the bundler's module list) would bury Lethe's logs.
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const sdkMetrics = process.env.LETHE_WORKER_SDK_METRICS;
+  // The SDK's own INFO lines (the bundler's module list) would bury Lethe's logs. Its metrics
+  // (task latencies, slots, polls) are served by its own Prometheus exporter when asked for.
+  Runtime.install({
+    logger: new DefaultLogger('WARN'),
+    ...(sdkMetrics ? { telemetryOptions: { metrics: { prometheus: { bindAddress: sdkMetrics } } } } : {}),
+  });
   const environment = loadEnvironment();
+  const config = loadIntegrationsFile(environment.integrationsFile);
   const connection = await NativeConnection.connect({ address: environment.temporalAddress });
-  const worker = await createLetheWorker({ connection, environment, log });
+  const metrics = createWorkerMetrics();
+  const workers = await createLetheWorker({
+    connection,
+    environment,
+    log,
+    config,
+    metrics,
+    // A prebuilt bundle (the tests', the bench's) starts in a second instead of bundling anew.
+    ...(process.env.LETHE_WORKFLOW_BUNDLE
+      ? { workflowBundle: { codePath: process.env.LETHE_WORKFLOW_BUNDLE } }
+      : {}),
+  });
   log.info({ temporal: environment.temporalAddress, namespace: environment.namespace }, 'worker started');
   const healthPort = process.env.LETHE_WORKER_HEALTH_PORT;
-  // For container health checks: 200 while the worker polls, 503 once it drains or fails.
-  const health =
-    healthPort &&
-    http
-      .createServer((_req, res) => {
-        const state = worker.getState();
-        res.writeHead(state === 'RUNNING' ? 200 : 503, { 'Content-Type': 'application/json' });
-        res.end(JSON.stringify({ state }));
-      })
-      .listen(Number(healthPort), process.env.LETHE_HOST ?? '127.0.0.1');
-  // The worker shuts down gracefully on SIGINT/SIGTERM by itself: running activities may finish.
-  await worker.run();
-  if (health) health.close();
+  const health = healthPort ? serveHealth(workers, metrics, Number(healthPort)) : undefined;
+  // SIGINT/SIGTERM: the SDK stops polling, lets running activities finish (or hands them on), then run() returns.
+  await workers.run();
+  health?.close();
   await connection.close();
   log.info('worker stopped');
 }

@@ -69,3 +69,11 @@ export const SEARCH_ATTRIBUTES = [requestTypeAttribute, requestStateAttribute, r
 export function integrationWorkflowId(requestId: string, integrationId: string, phase: Phase): string {
   return `${requestId}/${integrationId}/${phase}`;
 }
+
+/**
+ * The task queue of a rate-limited integration's connector calls: a worker serves it with the
+ * integration's rate, which Temporal enforces across every worker and every request.
+ */
+export function connectorTaskQueue(integrationId: string): string {
+  return `${TASK_QUEUE}-connector-${integrationId}`;
+}

@@ -17,7 +17,12 @@ import type {
 } from '../domain/integration-config';
 import type { PhaseOutcome, PhaseStatus } from '../domain/integration-state';
 import type { Phase, RequestType, Subject } from '../domain/request';
-import { integrationCommandSignal, phaseReportSignal, type IntegrationCommand } from './definitions';
+import {
+  connectorTaskQueue,
+  integrationCommandSignal,
+  phaseReportSignal,
+  type IntegrationCommand,
+} from './definitions';
 
 export interface IntegrationWorkflowInput {
   requestId: string;
@@ -169,12 +174,16 @@ function failureOf(error: unknown): Failure {
  * One try per activity: the workflow itself waits between attempts (durable timers), so the
  * integration can show which attempt runs and what failed last, and a stop interrupts the wait.
  */
-const connectorActivities = wf.proxyActivities<Activities>({
-  startToCloseTimeout: '30 minutes',
-  // Attempts heartbeat every few seconds: a lost worker's call is run again within a minute.
-  heartbeatTimeout: '1 minute',
-  retry: { maximumAttempts: 1 },
-});
+function connectorActivitiesOf(integration: ApiIntegrationConfig) {
+  return wf.proxyActivities<Activities>({
+    startToCloseTimeout: '30 minutes',
+    // Attempts heartbeat every 2 s: a lost worker's call is run again within 15 s.
+    heartbeatTimeout: '15 seconds',
+    retry: { maximumAttempts: 1 },
+    // A rate-limited integration's calls queue up on its own task queue, so others are not held back.
+    ...(integration.rate_limit ? { taskQueue: connectorTaskQueue(integration.id) } : {}),
+  });
+}
 
 async function runApiIntegration(
   input: IntegrationWorkflowInput & { integration: ApiIntegrationConfig },
@@ -182,6 +191,7 @@ async function runApiIntegration(
 ): Promise<IntegrationWorkflowResult> {
   const { integration, requestId, subject, phase, accessRef } = input;
   const policy = retryPolicyOf(integration.retry);
+  const connectorActivities = connectorActivitiesOf(integration);
   /** A job the service accepted: polled, never submitted again (a new worker picks it up from here). */
   let job: { id: string; since: number } | undefined;
   const call = (attempt: number): Promise<ConnectorStep> => {

@@ -52,6 +52,9 @@ export function testIntegrations(crmUrl: string, batchUrl: string, closedUrl: st
       crm('crm-stage2', 'CRM, second stage', { stage: 2 }),
       crm('crm-manual', 'CRM, started by hand', { start: 'manual' }),
       crm('crm-no-access', 'CRM, no extraction wanted', { access: false }),
+      crm('crm-limited', 'CRM limited to 2 calls a second', {
+        rate_limit: { per_second: 2, concurrency: 1 },
+      }),
       crm('crm-full', 'CRM, whole-record deletion', { deletion: 'full' }),
       crm('crm-keep', 'CRM, never deleted from', { deletion: 'skip' }),
       crm('crm-patient', 'CRM, retried patiently', {

@@ -11,7 +11,6 @@ import {
   bundleWorkflowCode,
   Runtime,
   DefaultLogger,
-  type Worker,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { createApp } from '../../src/api/app';
@@ -25,7 +24,7 @@ import { encryptedDataConverter, EncryptionCodec, newEncryptionKey } from '../..
 import { createSandboxBatch, type SandboxBatch } from '../../src/sandbox/batch';
 import { CRM_BASIC_USER, createSandboxCrm, type SandboxCrm } from '../../src/sandbox/crm';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/definitions';
-import { createLetheWorker } from '../../src/worker/create-worker';
+import { createLetheWorker, type LetheWorkers } from '../../src/worker/create-worker';
 import { temporalCliPath, temporalTestServerPath } from '../../scripts/temporal-binaries';
 import { TestSmtpServer } from './smtp';
 import { testIntegrations } from './integrations';
@@ -107,7 +106,7 @@ export class Stack {
   batchUrl!: string;
   apiUrl!: string;
   smtp = new TestSmtpServer();
-  private worker?: { worker: Worker; running: Promise<void> };
+  private worker?: { worker: LetheWorkers; running: Promise<void> };
   private servers: http.Server[] = [];
   readonly dataDir = mkdtempSync(path.join(os.tmpdir(), 'lethe-test-'));
   /** Every product log line of the run, so a test can check what the logs would have told. */
@@ -184,6 +183,7 @@ export class Stack {
 
   async startWorker(): Promise<void> {
     const worker = await createLetheWorker({
+      config: this.config,
       connection: this.temporal.nativeConnection,
       environment: this.environment,
       log: this.log,

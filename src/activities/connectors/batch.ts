@@ -16,7 +16,7 @@ import {
   type ConnectorDefinition,
   type ConnectorRecord,
 } from './connector';
-import { recordCalls } from './http-calls';
+import { instrument } from './http-calls';
 
 /**
  * Batch's GDPR API (docs/seeds/batch-gdpr-api-get-request.txt). A request is created, then
@@ -158,7 +158,8 @@ class BatchConnector implements Connector {
 
 export const batchConnector: ConnectorDefinition<BatchConnectorOptions> = {
   optionsSchema: batchConnectorOptions,
-  create(options, { secrets, onCall, signal }) {
+  create(options, context) {
+    const { secrets, signal } = context;
     const http = axios.create({
       baseURL: options.base_url,
       timeout: parseDuration(options.timeout),
@@ -168,7 +169,7 @@ export const batchConnector: ConnectorDefinition<BatchConnectorOptions> = {
         'X-Authorization': requireSecret(secrets, options.rest_key_env),
       },
     });
-    recordCalls(http, onCall);
+    instrument(http, context);
     return new BatchConnector(options, http, requireSecret(secrets, options.api_key_env));
   },
 };

@@ -74,6 +74,8 @@ export interface ConnectorContext {
   onCall(call: HttpCall): void;
   /** Aborts calls in flight when the attempt is cancelled (an operator's stop, a worker shutting down). */
   signal?: AbortSignal;
+  /** Resolves when the next call may go: a rate-limited integration's calls are spaced out. */
+  pace?: () => Promise<void>;
 }
 
 export interface ConnectorDefinition<Options> {

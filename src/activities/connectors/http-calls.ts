@@ -1,13 +1,25 @@
 import { isAxiosError, type AxiosInstance, type InternalAxiosRequestConfig } from 'axios';
-import type { HttpCall } from './connector';
+import type { ConnectorContext } from './connector';
 
 function urlOf(config: InternalAxiosRequestConfig | undefined, http: AxiosInstance): string {
   if (!config) return '';
   return http.getUri(config);
 }
 
-/** Reports every exchange of an axios instance, answered or failed, to `onCall`. */
-export function recordCalls(http: AxiosInstance, onCall: (call: HttpCall) => void): void {
+/**
+ * What every connector's axios instance does: waits its turn where the integration is rate
+ * limited, and reports every exchange, answered or failed, to the call log.
+ */
+export function instrument(
+  http: AxiosInstance,
+  { onCall, pace }: Pick<ConnectorContext, 'onCall' | 'pace'>,
+): void {
+  if (pace) {
+    http.interceptors.request.use(async (config) => {
+      await pace();
+      return config;
+    });
+  }
   http.interceptors.response.use(
     (response) => {
       onCall({

@@ -1,7 +1,7 @@
 import axios, { type AxiosInstance, type Method } from 'axios';
 import { z } from 'zod';
 import { durationSchema, envVariableSchema as envName, parseDuration, type Subject } from '../../domain';
-import { recordCalls } from './http-calls';
+import { instrument } from './http-calls';
 import {
   ConnectorFailure,
   requireSecret,
@@ -245,14 +245,15 @@ class HttpConnector implements Connector {
 
 export const httpConnector: ConnectorDefinition<HttpConnectorOptions> = {
   optionsSchema: httpConnectorOptions,
-  create(options, { secrets, onCall, signal }) {
+  create(options, context) {
+    const { secrets, signal } = context;
     const http = axios.create({
       baseURL: options.base_url,
       timeout: parseDuration(options.timeout),
       signal,
       headers: { Accept: 'application/json', ...authHeaders(options, secrets) },
     });
-    recordCalls(http, onCall);
+    instrument(http, context);
     return new HttpConnector(options, http);
   },
 };

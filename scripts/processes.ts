@@ -1,0 +1,105 @@
+/**
+ * Lethe's parts as real processes, for the fault-injection tests and the benchmark: a Temporal dev
+ * server on a SQLite file (so it can be killed and restarted with its state), and workers that
+ * can be killed with SIGKILL.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import { SEARCH_ATTRIBUTES } from '../src/workflows/definitions';
+import { temporalCliPath } from './temporal-binaries';
+
+const ROOT = path.resolve(__dirname, '..');
+
+export async function freePort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => (socket.end(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+}
+
+export async function untilPortOpen(port: number, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await portOpen(port))) {
+    if (Date.now() > deadline)
+      throw new Error(`${what} did not open port ${port} within ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Resolves when the process has exited (at once if it already has). */
+export function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  const done = exited(child);
+  child.kill(signal);
+  const killed = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await done;
+  clearTimeout(killed);
+}
+
+/** A Temporal dev server whose state lives in `dbFile`: stop it and start another on the same file. */
+export class TemporalDevServer {
+  private child?: ChildProcess;
+
+  constructor(
+    readonly port: number,
+    private readonly dbFile: string,
+  ) {}
+
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    this.child = spawn(
+      temporalCliPath(),
+      [
+        'server',
+        'start-dev',
+        '--headless',
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        String(this.port),
+        '--db-filename',
+        this.dbFile,
+        '--log-level',
+        'error',
+        ...SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
+      ],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+    await untilPortOpen(this.port, 'the Temporal dev server');
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    if (this.child) await stopProcess(this.child, signal);
+    this.child = undefined;
+  }
+}
+
+/**
+ * A Lethe worker process (src/worker/main.ts through tsx, one process, so SIGKILL kills it
+ * whole), configured by `env` on top of this process's environment.
+ */
+export function startWorkerProcess(env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(process.execPath, ['--require', 'tsx/cjs', path.join(ROOT, 'src/worker/main.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}

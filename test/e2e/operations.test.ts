@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { call } from '../support/http';
+import { useStack } from '../support/lethe';
+
+describe('operations: metrics and readiness', function () {
+  this.timeout(30_000);
+  const suite = useStack();
+
+  it('GET /metrics: requests by state, API latencies and process metrics, without an API key and without identifiers', async () => {
+    const created = await suite.lethe.create({
+      type: 'access',
+      subject: { email: 'metrics.person@example.com' },
+      integrations: ['crm-wrong-key'],
+    });
+    await suite.lethe.untilIntegration(created.id, 'crm-wrong-key', 'access', {
+      state: 'Error',
+      detail: 'Authorization error',
+    });
+    const res = await fetch(`${suite.stack.apiUrl}/metrics`);
+    assert.equal(res.status, 200);
+    const text = await res.text();
+    const accessing = /lethe_requests\{state="Accessing data"\} (\d+)/.exec(text);
+    assert.ok(accessing && Number(accessing[1]) >= 1, 'open requests counted by state');
+    assert.match(text, /lethe_api_http_request_duration_seconds_bucket\{.*route="\/v1\/requests\/:id".*\}/);
+    assert.match(text, /lethe_api_process_resident_memory_bytes/);
+    assert.ok(!text.includes('metrics.person'), 'no identifier');
+  });
+
+  it('GET /readyz is 200 while Temporal answers; /healthz always', async () => {
+    assert.equal((await call(suite.stack.apiUrl, 'GET', '/readyz', { key: null })).status, 200);
+    assert.equal((await call(suite.stack.apiUrl, 'GET', '/healthz', { key: null })).status, 200);
+  });
+});
