@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import type { DeletionStep, Resumable } from '../../src/activities/connectors/connector';
+import { httpConnector } from '../../src/activities/connectors/http';
 import type { InjectedFault } from '../../src/sandbox/controls';
 import { call, eventually } from '../support/http';
 import { phaseOf, useStack } from '../support/lethe';
+import { CRM_TOKEN } from '../support/stack';
 
 describe('an API integration cut short resumes where it was', function () {
   this.timeout(90_000);
@@ -129,6 +132,64 @@ describe('an API integration cut short resumes where it was', function () {
       'the two deleted records were not deleted again',
     );
     assert.equal(new Set(deletes.filter((c) => c.status === 204).map((c) => c.path)).size, 5);
+  });
+
+  describe('a delete whose answer was lost (the attempt ended with it on its way)', () => {
+    const connectorFor = () => {
+      const crm = suite.stack.config.integrations.find((i) => i.id === 'crm');
+      assert.ok(crm?.type === 'api');
+      return httpConnector.create(httpConnector.optionsSchema.parse(crm.options), {
+        secrets: (name) => (name === 'SANDBOX_CRM_TOKEN' ? CRM_TOKEN : undefined),
+        onCall: () => undefined,
+      });
+    };
+    /** The steps of an attempt that ends (a kill, say) just before its first delete leaves. */
+    const attemptCutShort = async (email: string) => {
+      const steps: DeletionStep[] = [];
+      const progress: Resumable<DeletionStep> = {
+        earlier: [],
+        note: async (step) => {
+          steps.push(step);
+          if ('sending' in step) throw new Error('the worker died here');
+        },
+      };
+      await assert.rejects(connectorFor().deleteRecords({ email }, undefined, progress), /worker died/);
+      assert.equal(steps.length, 1);
+      return steps;
+    };
+    it('is looked for before it is sent again: done already, it is counted and not sent', async () => {
+      const email = contactsOf('lost-answer', 3);
+      const steps = await attemptCutShort(email);
+      // The service did delete the first record; its answer never came back.
+      const first = [...suite.stack.crm.contacts.values()].find((c) => c.email === email)!;
+      suite.stack.crm.contacts.delete(first.id as string);
+      const since = Date.now();
+      const answer = await connectorFor().deleteRecords({ email }, undefined, {
+        earlier: steps,
+        note: async () => undefined,
+      });
+      assert.deepEqual(answer, { done: true, value: 3 });
+      const deletes = crmCalls(since, 'DELETE', '/contacts/');
+      assert.equal(deletes.length, 2);
+      assert.ok(
+        !deletes.some((c) => c.path === `/contacts/${first.id}`),
+        'the lost delete was not sent again',
+      );
+    });
+
+    it('is sent again when the record is still there', async () => {
+      const email = contactsOf('never-left', 3);
+      const steps = await attemptCutShort(email);
+      const since = Date.now();
+      const records = [...suite.stack.crm.contacts.values()].filter((c) => c.email === email);
+      const answer = await connectorFor().deleteRecords({ email }, records, {
+        earlier: steps,
+        note: async () => undefined,
+      });
+      assert.deepEqual(answer, { done: true, value: 3 });
+      assert.equal(crmCalls(since, 'DELETE', '/contacts/').filter((c) => c.status === 204).length, 3);
+      assert.equal([...suite.stack.crm.contacts.values()].filter((c) => c.email === email).length, 0);
+    });
   });
 
   it('a stop aborts the call in flight at once', async () => {

@@ -28,18 +28,23 @@ export interface FoundPage {
   next: PageParams | null;
 }
 
+/**
+ * A deletion's steps, per record (named by a digest, never by its identifiers): a delete about to
+ * be sent, then done. A `sending` without its `deleted` is in doubt: the service may have done it.
+ */
+export type DeletionStep = { sending: string } | { deleted: string };
+
 /** What Lethe needs of a third-party system. One file per connector implements it. */
 export interface Connector {
   find(subject: Subject, progress?: Resumable<FoundPage>): Promise<Answer<ConnectorRecord[]>>;
   /**
    * Deletes the subject's records: those the access phase found, or (undefined) those the
-   * connector finds itself. Answers how many are gone; already deleted ones count. Each step is
-   * the number of records done so far.
+   * connector finds itself. Answers how many are gone; already deleted ones count.
    */
   deleteRecords(
     subject: Subject,
     records: ConnectorRecord[] | undefined,
-    progress?: Resumable<number>,
+    progress?: Resumable<DeletionStep>,
   ): Promise<Answer<number>>;
   /** Full deletion: the system deletes everything about the subject in one go. */
   deleteSubject(subject: Subject): Promise<Answer<void>>;

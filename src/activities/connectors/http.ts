@@ -1,4 +1,5 @@
-import axios, { type AxiosInstance, type Method } from 'axios';
+import { createHash } from 'node:crypto';
+import axios, { type AxiosInstance, type AxiosRequestConfig, type Method } from 'axios';
 import { z } from 'zod';
 import { durationSchema, envVariableSchema as envName, parseDuration, type Subject } from '../../domain';
 import { instrument } from './http-calls';
@@ -9,6 +10,7 @@ import {
   type Connector,
   type ConnectorDefinition,
   type ConnectorRecord,
+  type DeletionStep,
   type FoundPage,
   type PageParams,
   type Resumable,
@@ -155,22 +157,30 @@ class HttpConnector implements Connector {
     private readonly http: AxiosInstance,
   ) {}
 
-  private async send(
+  private requestFor(
     spec: Call,
     values: { subject: Subject; record?: ConnectorRecord },
     extraParams: Record<string, string | number> = {},
-  ) {
+  ): AxiosRequestConfig {
     const params = {
       ...(spec.query &&
         Object.fromEntries(Object.entries(spec.query).map(([k, v]) => [k, render(v, values, false)]))),
       ...extraParams,
     };
-    return this.http.request({
+    return {
       method: spec.method as Method,
       url: render(spec.path, values, true),
       params: Object.keys(params).length > 0 ? params : undefined,
       data: spec.body === undefined ? undefined : renderBody(spec.body, values),
-    });
+    };
+  }
+
+  private send(
+    spec: Call,
+    values: { subject: Subject; record?: ConnectorRecord },
+    extraParams: Record<string, string | number> = {},
+  ) {
+    return this.http.request(this.requestFor(spec, values, extraParams));
   }
 
   async find(subject: Subject, progress?: Resumable<FoundPage>): Promise<Answer<ConnectorRecord[]>> {
@@ -213,25 +223,45 @@ class HttpConnector implements Connector {
   async deleteRecords(
     subject: Subject,
     records: ConnectorRecord[] | undefined,
-    progress?: Resumable<number>,
+    progress?: Resumable<DeletionStep>,
   ): Promise<Answer<number>> {
     const spec = this.options.delete_record;
     if (!spec)
       throw new ConnectorFailure({ kind: 'unknown' }, 'this connector has no delete_record call configured');
+    // A record is known by the delete call it takes, digested: the journal holds no identifiers.
+    const keyOf = (record: ConnectorRecord) =>
+      createHash('sha256')
+        .update(JSON.stringify(this.requestFor(spec, { subject, record })))
+        .digest('base64url');
+    const earlier = (progress?.earlier ?? []).filter((step) => typeof step === 'object' && step !== null);
+    const deleted = new Set(earlier.flatMap((step) => ('deleted' in step ? [step.deleted] : [])));
+    const inDoubt = earlier.flatMap((step) =>
+      'sending' in step && !deleted.has(step.sending) ? [step.sending] : [],
+    );
     const targets = records ?? (await this.findAll(subject));
-    // Records an earlier attempt deleted are not deleted again.
-    let deleted = Math.max(0, ...(progress?.earlier ?? []));
-    for (const record of targets.slice(deleted)) {
+    // The last attempt ended with these deletes on their way: the service may have done them.
+    // Look (a fresh find already did) before asking again: a delete that succeeded is not resent.
+    if (inDoubt.length > 0) {
+      const stillThere = new Set((records ? await this.findAll(subject) : targets).map(keyOf));
+      for (const key of inDoubt.filter((k) => !stillThere.has(k))) {
+        deleted.add(key);
+        await progress?.note({ deleted: key });
+      }
+    }
+    for (const record of targets) {
+      const key = keyOf(record);
+      if (deleted.has(key)) continue;
+      await progress?.note({ sending: key });
       try {
         await this.send(spec, { subject, record });
       } catch (error) {
-        // Gone already (an attempt cut short after the service deleted it): that is what we wanted.
+        // Gone already (deleted by someone else, or by a call whose answer was lost): as wanted.
         if (!(axios.isAxiosError(error) && error.response?.status === 404)) throw error;
       }
-      deleted += 1;
-      await progress?.note(deleted);
+      deleted.add(key);
+      await progress?.note({ deleted: key });
     }
-    return { done: true, value: deleted };
+    return { done: true, value: deleted.size };
   }
 
   async deleteSubject(subject: Subject): Promise<Answer<void>> {
