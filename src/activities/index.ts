@@ -95,6 +95,15 @@ const MAX_SUBMISSIONS = 3;
 
 export function createActivities(deps: ActivityDependencies) {
   const { blobs, callLog, journal, mailer, secrets, log } = deps;
+  // One pace per rate-limited integration, shared by every attempt this worker runs: the task
+  // queue's limit spaces out activities, this spaces out the calls inside them.
+  const paces = new Map<string, () => Promise<void>>();
+  const paceOf = ({ id, rate_limit }: ConnectorCallInput['integration']) => {
+    if (!rate_limit) return undefined;
+    const key = `${id}@${rate_limit.per_second}`;
+    if (!paces.has(key)) paces.set(key, spacing(1000 / rate_limit.per_second));
+    return paces.get(key);
+  };
 
   /**
    * Runs one attempt against a connector: every HTTP call it makes goes to the call log, without
@@ -123,7 +132,7 @@ export function createActivities(deps: ActivityDependencies) {
           secrets: tracked,
           onCall: (call) => calls.push(call),
           signal: context.cancellationSignal,
-          pace: input.integration.rate_limit && spacing(1000 / input.integration.rate_limit.per_second),
+          pace: paceOf(input.integration),
         }),
       );
     } catch (error) {
