@@ -74,8 +74,12 @@ const REFUSALS: Record<string, ApiErrorName> = {
   [REFUSAL_TYPES.not_found]: 'ROUTE_NOT_FOUND',
 };
 
-const GRPC_UNAVAILABLE = 14;
-const GRPC_DEADLINE_EXCEEDED = 4;
+/**
+ * gRPC codes that say "not now" rather than "never": the engine restarting (cancelled, unavailable),
+ * slow or busy (deadline, exhausted), or a workflow between two tasks (a query while its last task
+ * is retried answers failed precondition). The client should try again.
+ */
+const GRPC_TRY_AGAIN = new Set([1, 4, 8, 9, 14]);
 
 /** What Temporal said, in the contract's words. Unknown failures are logged and answered without details. */
 export function fromTemporalError(error: unknown): ApiError | undefined {
@@ -91,8 +95,11 @@ export function fromTemporalError(error: unknown): ApiError | undefined {
   }
   // The client wraps most gRPC errors in a ServiceError; the status code is on its cause.
   const grpc = [error, (error as { cause?: unknown } | null)?.cause].find(isGrpcServiceError);
-  if (grpc && [GRPC_UNAVAILABLE, GRPC_DEADLINE_EXCEEDED].includes(grpc.code ?? -1)) {
-    return new ApiError('MAINTENANCE_ERROR', 'the workflow engine is unreachable; try again shortly');
+  if (grpc && GRPC_TRY_AGAIN.has(grpc.code ?? -1)) {
+    return new ApiError(
+      'MAINTENANCE_ERROR',
+      'the workflow engine cannot answer right now; try again shortly',
+    );
   }
   return undefined;
 }
@@ -117,6 +124,7 @@ export function apiErrorOf(error: unknown, req: Request, log: Logger): ApiError 
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const apiError = apiErrorOf(error, req, log);
+    if (apiError.errorName === 'MAINTENANCE_ERROR') res.set('Retry-After', '1');
     res.status(apiError.http).json(apiError.toBody());
   };
 }

@@ -48,14 +48,23 @@ export class LetheApi {
     return call(link.origin, 'POST', link.pathname, { body: answer, key: null });
   }
 
-  /** Waits until the request satisfies `accept`, and returns it. */
-  until(
+  /**
+   * Waits until the request satisfies `accept`, and returns it. A 503 (the engine restarting,
+   * say) is what it says: try again.
+   */
+  async until(
     id: string,
     accept: (request: RequestView) => boolean,
     what: string,
     timeoutMs = 20_000,
   ): Promise<RequestView> {
-    return eventually(() => this.get(id), accept, { what, timeoutMs });
+    const read = async () => {
+      const res = await call<RequestView>(this.stack.apiUrl, 'GET', `/v1/requests/${id}`);
+      if (res.status === 503) return undefined;
+      if (res.status !== 200) throw new Error(`get failed: ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body;
+    };
+    return (await eventually(read, (r) => r !== undefined && accept(r), { what, timeoutMs })) as RequestView;
   }
 
   untilIntegration(
