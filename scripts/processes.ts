@@ -51,13 +51,14 @@ export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 
   clearTimeout(killed);
 }
 
-/** A Temporal dev server whose state lives in `dbFile`: stop it and start another on the same file. */
+/** A Temporal dev server; with a `dbFile`, stop it and start another on the same state. */
 export class TemporalDevServer {
   private child?: ChildProcess;
 
   constructor(
     readonly port: number,
-    private readonly dbFile: string,
+    /** Without one, the server keeps its state in memory. */
+    private readonly dbFile?: string,
   ) {}
 
   get address(): string {
@@ -75,13 +76,13 @@ export class TemporalDevServer {
         '127.0.0.1',
         '--port',
         String(this.port),
-        '--db-filename',
-        this.dbFile,
+        ...(this.dbFile ? ['--db-filename', this.dbFile] : []),
         '--log-level',
         'error',
         ...SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
       ],
-      { stdio: ['ignore', 'ignore', 'inherit'] },
+      // Its own errors while it is killed and restarted on purpose are no news.
+      { stdio: 'ignore' },
     );
     await untilPortOpen(this.port, 'the Temporal dev server');
   }
@@ -93,11 +94,11 @@ export class TemporalDevServer {
 }
 
 /**
- * A Lethe worker process (src/worker/main.ts through tsx, one process, so SIGKILL kills it
- * whole), configured by `env` on top of this process's environment.
+ * A Lethe process, the worker or the API (src/<which>/main.ts through tsx, one process, so SIGKILL
+ * kills it whole), configured by `env` on top of this process's environment.
  */
-export function startWorkerProcess(env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, ['--require', 'tsx/cjs', path.join(ROOT, 'src/worker/main.ts')], {
+export function startLetheProcess(which: 'worker' | 'api', env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(process.execPath, ['--require', 'tsx/cjs', path.join(ROOT, `src/${which}/main.ts`)], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -8,6 +8,8 @@ import { encryptedDataConverter, EncryptionCodec } from '../infra/payload-codec'
 import { createApp } from './app';
 import { codecPathToken } from './codec';
 
+const SHUTDOWN_GRACE_MS = 10_000;
+
 async function main() {
   const log = createLogger('api');
   const environment = loadEnvironment();
@@ -48,7 +50,14 @@ async function main() {
       'API listening',
     ),
   );
-  const stop = () => server.close(() => void connection.close().then(() => process.exit(0)));
+  // No new connections; requests in flight are answered, and their connections closed as they
+  // fall idle (those still busy after the grace are cut); then the process leaves.
+  const stop = (signal: NodeJS.Signals) => {
+    log.info({ signal }, 'API stopping');
+    setInterval(() => server.closeIdleConnections(), 100).unref();
+    setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
+    server.close(() => void connection.close().then(() => process.exit(0)));
+  };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }

@@ -21,7 +21,7 @@ import { createSandboxCrm } from '../../src/sandbox/crm';
 import {
   exited,
   freePort,
-  startWorkerProcess,
+  startLetheProcess,
   stopProcess,
   TemporalDevServer,
   untilPortOpen,
@@ -61,7 +61,7 @@ describe('fault injection: kill -9, a Temporal restart, 30% transient errors', f
   };
 
   async function startWorker(): Promise<void> {
-    worker = startWorkerProcess(workerEnv);
+    worker = startLetheProcess('worker', workerEnv);
     await untilPortOpen(healthPort, 'the worker');
     await eventually(
       () =>
@@ -243,5 +243,57 @@ describe('fault injection: kill -9, a Temporal restart, 30% transient errors', f
     assert.equal(worker!.exitCode, 0);
     assert.ok(Date.now() - started < 15_000, 'within the shutdown grace');
     worker = undefined;
+  });
+
+  it('SIGTERM: the API answers the request in flight, closes idle connections and exits 0', async () => {
+    const port = await freePort();
+    const api = startLetheProcess('api', {
+      ...workerEnv,
+      LETHE_API_KEYS: 'test-key',
+      LETHE_PORT: String(port),
+    });
+    await untilPortOpen(port, 'the API');
+    const body = JSON.stringify({ type: 'access', subject: { email: 'late@example.com' } });
+    const agent = new http.Agent({ keepAlive: true });
+    // An idle keep-alive connection must not hold the API up.
+    await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.text());
+    const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = http.request(
+        {
+          port,
+          host: '127.0.0.1',
+          method: 'POST',
+          path: '/v1/requests',
+          agent,
+          headers: {
+            'X-Authorization': 'test-key',
+            'Content-Type': 'application/json',
+            'Content-Length': Buffer.byteLength(body),
+          },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode!, text }));
+        },
+      );
+      req.on('error', reject);
+      // Half the body now, the rest after the signal: the request is in flight when it comes.
+      req.write(body.slice(0, 10));
+      setTimeout(() => {
+        api.kill('SIGTERM');
+        setTimeout(() => req.end(body.slice(10)), 500);
+      }, 300);
+    });
+    const { status, text } = await answer;
+    assert.equal(status, 201, text);
+    const answered = Date.now();
+    await exited(api);
+    agent.destroy();
+    assert.equal(api.exitCode, 0);
+    const tookMs = Date.now() - answered;
+    assert.ok(tookMs < 3000, `exited ${tookMs} ms after its last answer, its connection still open`);
+    const id = (JSON.parse(text) as { id: string }).id;
+    assert.ok(id.startsWith('req_'));
   });
 });
