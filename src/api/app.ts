@@ -36,6 +36,9 @@ export interface ApiDependencies {
   clock?: Clock;
 }
 
+/** Request ids are random: safe in logs, unlike the rest of some URLs. */
+const REQUEST_ID_IN_PATH = /^\/v1\/requests\/(req_[a-z0-9]+)/;
+
 export function createApp(deps: ApiDependencies): express.Express {
   const requests = new RequestService(deps.client, deps.config, {
     taskQueue: deps.taskQueue,
@@ -65,13 +68,23 @@ export function createApp(deps: ApiDependencies): express.Express {
 
   const metrics = createApiMetrics(() => requests.countByState());
   app.use((req, res, next) => {
+    const started = performance.now();
     const end = metrics.httpDuration.startTimer({ method: req.method });
-    res.on('finish', () =>
-      end({
-        route: req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched',
-        status: res.statusCode,
-      }),
-    );
+    res.on('finish', () => {
+      const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      end({ route, status: res.statusCode });
+      // The route's pattern, never the URL: owner and export links carry tokens.
+      deps.log.info(
+        {
+          method: req.method,
+          route,
+          status: res.statusCode,
+          ms: Math.round(performance.now() - started),
+          requestId: REQUEST_ID_IN_PATH.exec(req.originalUrl)?.[1],
+        },
+        'api call',
+      );
+    });
     next();
   });
 

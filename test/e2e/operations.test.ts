@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { call } from '../support/http';
-import { useStack } from '../support/lethe';
+import { ownerLinkIn, useStack } from '../support/lethe';
 
 describe('operations: metrics and readiness', function () {
   this.timeout(30_000);
@@ -29,5 +29,31 @@ describe('operations: metrics and readiness', function () {
   it('GET /readyz is 200 while Temporal answers; /healthz always', async () => {
     assert.equal((await call(suite.stack.apiUrl, 'GET', '/readyz', { key: null })).status, 200);
     assert.equal((await call(suite.stack.apiUrl, 'GET', '/healthz', { key: null })).status, 200);
+  });
+
+  it('every API call is logged as one JSON line: route pattern, status, duration and the request id, never a token', async () => {
+    const since = suite.stack.logLines.length;
+    const created = await suite.lethe.create({
+      type: 'access',
+      subject: { email: 'logged.person@example.com' },
+      integrations: ['warehouse'],
+    });
+    await suite.lethe.get(created.id);
+    const link = new URL(
+      ownerLinkIn((await suite.lethe.ownerMail(created.id, 'dana.owner@example.com')).text),
+    );
+    assert.equal((await fetch(link)).status, 200);
+    const calls = suite.stack.logLines
+      .slice(since)
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((entry) => entry.msg === 'api call');
+    const read = calls.find((c) => c.requestId === created.id && c.method === 'GET');
+    assert.equal(read?.route, '/v1/requests/:id');
+    assert.equal(read?.status, 200);
+    assert.equal(typeof read?.ms, 'number');
+    const ownerPage = calls.find((c) => c.route === '/owner/:token');
+    assert.equal(ownerPage?.status, 200);
+    const token = link.pathname.split('/').at(-1)!;
+    assert.ok(!suite.stack.logLines.some((line) => line.includes(token)), 'the owner token is not logged');
   });
 });
