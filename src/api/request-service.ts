@@ -23,6 +23,7 @@ import {
 } from '../domain';
 import {
   getRequestQuery,
+  REQUEST_MEMO,
   integrationActionUpdate,
   ownerReplyUpdate,
   requestStateAttribute,
@@ -117,7 +118,7 @@ export class RequestService {
         taskQueue: this.taskQueue,
         args: [input],
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        memo: { bodyHash: hash },
+        memo: { bodyHash: hash, [REQUEST_MEMO]: newRequestSnapshot(input) },
         typedSearchAttributes: [
           { key: requestTypeAttribute, value: input.type },
           { key: requestStateAttribute, value: requestState(input.type, 'accessing') },
@@ -160,7 +161,10 @@ export class RequestService {
 
   /** The request as its workflow holds it; one whose retention period ended is gone. */
   private async snapshot(id: string): Promise<RequestSnapshot> {
-    const snapshot = await this.handle(id).query(getRequestQuery);
+    const handle = this.handle(id);
+    const { memo } = await handle.describe();
+    const snapshot =
+      (memo?.[REQUEST_MEMO] as RequestSnapshot | undefined) ?? (await handle.query(getRequestQuery));
     if (snapshot.purgedAt) throw new ApiError('REQUEST_NOT_FOUND', 'no request with this id');
     return snapshot;
   }

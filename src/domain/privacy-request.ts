@@ -129,6 +129,17 @@ export function stagesOf(integrations: readonly { stage: number }[]): number[] {
 
 export type PhasePlan = { run: true } | { run: false; outcome: PhaseOutcome };
 
+/**
+ * What an integration shows as its workflow starts. An API integration that starts by itself is
+ * submitted at once: the request's workflow shows it, so the integration's need not report it
+ * (one message fewer per integration and phase, at every request's scale).
+ */
+export function statusOnStart(config: IntegrationConfig): PhaseStatus {
+  return config.type === 'api' && config.start === 'auto' && !config.disconnected
+    ? { kind: 'submitted' }
+    : { kind: 'not_started' };
+}
+
 /** Whether an integration's access phase needs a workflow, or is decided by its configuration. */
 export function planAccess(config: IntegrationConfig, type: RequestType): PhasePlan {
   if (!config.access) return { run: false, outcome: { kind: 'access_skipped' } };

@@ -14,6 +14,13 @@ export const TASK_QUEUE = 'lethe';
 /** The whole request in one query, so the API never asks integration by integration. */
 export const getRequestQuery = defineQuery<RequestSnapshot>('getRequest');
 
+/**
+ * The same snapshot, published in the request workflow's memo whenever it changes: the API reads
+ * it with a describe, which the server answers alone (no round trip to a worker, and readable
+ * while workers restart). Requests started before it was published answer the query only.
+ */
+export const REQUEST_MEMO = 'request';
+
 export interface SelectionInput {
   integrations: string[];
 }

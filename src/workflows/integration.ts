@@ -16,6 +16,7 @@ import type {
   IntegrationConfig,
 } from '../domain/integration-config';
 import type { PhaseOutcome, PhaseStatus } from '../domain/integration-state';
+import { statusOnStart } from '../domain/privacy-request';
 import type { Phase, RequestType, Subject } from '../domain/request';
 import {
   connectorTaskQueue,
@@ -210,7 +211,8 @@ async function runApiIntegration(
   let attempt = 0;
   /** Transient failures in a row, which the retry policy bounds; a call that succeeds ends the streak. */
   let streak = { failures: 0, since: Date.now() };
-  await mailbox.report({ kind: 'submitted' });
+  // Unless the request's workflow already shows it (see statusOnStart).
+  if (statusOnStart(integration).kind !== 'submitted') await mailbox.report({ kind: 'submitted' });
   for (;;) {
     let failure: Failure;
     try {

@@ -23,6 +23,7 @@ import {
   planDeletion,
   setPhaseStatus,
   stagesOf,
+  statusOnStart,
   type IntegrationSnapshot,
   type PrivacyRequestInput,
   type RequestSnapshot,
@@ -30,6 +31,7 @@ import {
 import { requestState, requestStatus, type Phase } from '../domain/request';
 import {
   getRequestQuery,
+  REQUEST_MEMO,
   integrationActionUpdate,
   integrationCommandSignal,
   integrationWorkflowId,
@@ -89,6 +91,24 @@ export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promis
     decideIntegrationAction(request, integrationId, action, running.has(integrationId), new Date());
 
   wf.setHandler(getRequestQuery, () => request);
+  let published = '';
+  /** Publishes the snapshot (REQUEST_MEMO) if it changed since it last was. */
+  const publishSnapshot = () => {
+    const latest = JSON.stringify(request);
+    if (latest === published) return;
+    published = latest;
+    wf.upsertMemo({ [REQUEST_MEMO]: request });
+  };
+  const publishing = wf.patched('publish-request-memo');
+  if (publishing) {
+    // Once per activation, after every handler and every step of it has changed what it would.
+    void (async () => {
+      for (;;) {
+        await wf.condition(() => JSON.stringify(request) !== published);
+        publishSnapshot();
+      }
+    })();
+  }
   wf.setHandler(phaseReportSignal, ({ integrationId, phase, status }) =>
     applyPhaseReport(request, integrationId, phase, status),
   );
@@ -208,7 +228,7 @@ export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promis
           setPhaseStatus(integration, phase, { kind: 'complete', outcome: plan.outcome });
           continue;
         }
-        setPhaseStatus(integration, phase, { kind: 'not_started' });
+        setPhaseStatus(integration, phase, statusOnStart(config));
         runs.push(runIntegration(integration, phase));
       }
       await wf.condition(() => isPhaseSettled(request, phase, stage));
@@ -255,5 +275,6 @@ export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promis
   await dataActivities.purgeRequestData(request.id);
   request.purgedAt = nowIso();
   await wf.condition(wf.allHandlersFinished);
+  if (publishing) publishSnapshot();
   return request;
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { loadIntegrationsFile, validateLetheConfig } from '../../src/config/integrations-file';
-import { parseDuration, parseLetheConfig } from '../../src/domain';
+import { parseDuration, parseLetheConfig, statusOnStart } from '../../src/domain';
 
 const api = {
   id: 'crm',
@@ -96,5 +96,21 @@ describe('parseDuration', () => {
   for (const [text, ms] of rows) it(text, () => assert.equal(parseDuration(text), ms));
   for (const bad of ['14', 'd', '1.5h', '-1d', '2 weeks']) {
     it(`refuses ${bad}`, () => assert.throws(() => parseDuration(bad)));
+  }
+});
+
+describe('what an integration shows as its workflow starts', () => {
+  const rows: [string, Record<string, unknown>, string][] = [
+    ['API, started by itself', api, 'submitted'],
+    ['API, started by an operator', { ...api, start: 'manual' }, 'not_started'],
+    ['API, disconnected', { ...api, disconnected: true }, 'not_started'],
+    ['direct contact', owner, 'not_started'],
+    ['direct contact, started by an operator', { ...owner, start: 'manual' }, 'not_started'],
+  ];
+  for (const [what, raw, kind] of rows) {
+    it(`${what}: ${kind}`, () => {
+      const [config] = parseLetheConfig({ integrations: [raw] }).integrations;
+      assert.deepEqual(statusOnStart(config!), { kind });
+    });
   }
 });
