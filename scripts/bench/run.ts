@@ -1,0 +1,408 @@
+/**
+ * `npm run bench`: Lethe at scale, measured against the engine's own limit.
+ *
+ *   npm run bench -- --requests 500 --integrations 10 --waiting 10000
+ *
+ * Starts a Temporal dev server (in memory), M sandbox CRMs, a Lethe worker and API (separate
+ * processes), and a baseline worker; submits N deletion requests with M API integrations each,
+ * and the same shape of work with no product logic (the baseline); loads the API from this
+ * process at a steady rate; parks W requests on owners. Prints what it measured.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { encryptedDataConverter, newEncryptionKey, parseEncryptionKeys } from '../../src/infra/payload-codec';
+import { getRequestQuery } from '../../src/workflows/definitions';
+import { createSandboxCrm, type SandboxCrm } from '../../src/sandbox/crm';
+import type { BaselineShape } from './baseline-workflows';
+import { freePort, startLetheProcess, stopProcess, TemporalDevServer, untilPortOpen } from '../processes';
+
+const ROOT = path.resolve(__dirname, '../..');
+const API_KEY = 'bench-key';
+const CRM_TOKEN = 'bench-crm-token';
+
+const { values: args } = parseArgs({
+  options: {
+    requests: { type: 'string', default: '500' },
+    integrations: { type: 'string', default: '10' },
+    records: { type: 'string', default: '2' },
+    waiting: { type: 'string', default: '10000' },
+  },
+});
+const N = Number(args.requests);
+const M = Number(args.integrations);
+const RECORDS = Number(args.records);
+const WAITING = Number(args.waiting);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+};
+const ms = (value: number) => `${value.toFixed(value < 10 ? 1 : 0)} ms`;
+
+/** Runs `work` over `items`, `concurrency` at a time. */
+async function pool<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await work(items[next++] as T);
+    }),
+  );
+}
+
+/** Runs `work` `perSecond` times a second for `seconds`, whether or not earlier runs are done; their durations. */
+async function atRate(perSecond: number, seconds: number, work: () => Promise<void>): Promise<number[]> {
+  const durations: number[] = [];
+  const runs: Promise<void>[] = [];
+  const start = performance.now();
+  for (let i = 0; i < perSecond * seconds; i++) {
+    await sleep(start + (i * 1000) / perSecond - performance.now());
+    const started = performance.now();
+    runs.push(work().then(() => void durations.push(performance.now() - started)));
+  }
+  await Promise.all(runs);
+  return durations;
+}
+
+/** Kilobytes of a process's memory, from /proc: VmRSS now, VmHWM its peak. */
+function memoryOf(pid: number): { rssMb: number; peakMb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) / 1024;
+  return { rssMb: field('VmRSS'), peakMb: field('VmHWM') };
+}
+
+async function main() {
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'lethe-bench-'));
+  const children: ChildProcess[] = [];
+  const servers: http.Server[] = [];
+  const temporal = new TemporalDevServer(await freePort());
+  try {
+    console.log(
+      `Lethe bench: ${N} deletion requests × ${M} API integrations, ${WAITING} requests waiting on owners`,
+    );
+    await temporal.start();
+
+    const crms: SandboxCrm[] = [];
+    const crmUrls: string[] = [];
+    for (let i = 0; i < M; i++) {
+      const crm = createSandboxCrm({ token: CRM_TOKEN, seed: [] });
+      const server = http.createServer(crm.app);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      crms.push(crm);
+      servers.push(server);
+      crmUrls.push(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    }
+    const integrationIds = crmUrls.map((_, i) => `bench-${i + 1}`);
+    const configFile = path.join(scratch, 'integrations.json');
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        integrations: [
+          ...crmUrls.map((url, i) => ({
+            id: integrationIds[i],
+            name: `Bench CRM ${i + 1}`,
+            type: 'api',
+            connector: 'http',
+            options: {
+              base_url: url,
+              auth: { type: 'bearer', token_env: 'BENCH_CRM_TOKEN' },
+              find: { path: '/contacts', query: { email: '{{subject.email}}' }, records_path: 'data' },
+              delete_record: { path: '/contacts/{{record.id}}' },
+            },
+          })),
+          {
+            id: 'owner',
+            name: 'Bench owner',
+            type: 'direct_contact',
+            owner: { name: 'Bench Owner', email: 'owner@example.com' },
+          },
+        ],
+      }),
+    );
+
+    process.stdout.write('bundling workflows… ');
+    const productBundle = path.join(scratch, 'lethe-workflows.js');
+    const baselineBundle = path.join(scratch, 'baseline-workflows.js');
+    writeFileSync(
+      productBundle,
+      (await bundleWorkflowCode({ workflowsPath: path.join(ROOT, 'src/workflows') })).code,
+    );
+    writeFileSync(
+      baselineBundle,
+      (await bundleWorkflowCode({ workflowsPath: path.join(ROOT, 'scripts/bench/baseline-workflows.ts') }))
+        .code,
+    );
+    console.log('done');
+
+    const apiPort = await freePort();
+    const healthPort = await freePort();
+    const env: NodeJS.ProcessEnv = {
+      TEMPORAL_ADDRESS: temporal.address,
+      LETHE_DATA_DIR: path.join(scratch, 'data'),
+      LETHE_INTEGRATIONS: configFile,
+      LETHE_API_KEYS: API_KEY,
+      LETHE_PORT: String(apiPort),
+      LETHE_TOKEN_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
+      LETHE_ENCRYPTION_KEYS: `bench:${newEncryptionKey()}`,
+      LETHE_RATE_LIMIT: '1000000',
+      LETHE_WORKFLOW_BUNDLE: productBundle,
+      LETHE_WORKER_HEALTH_PORT: String(healthPort),
+      BENCH_CRM_TOKEN: CRM_TOKEN,
+      BASELINE_BUNDLE: baselineBundle,
+      LOG_LEVEL: 'warn',
+    };
+    const worker = startLetheProcess('worker', env);
+    children.push(worker);
+    const api = startLetheProcess('api', env);
+    children.push(api);
+    const baselineWorker = spawn(
+      process.execPath,
+      ['--require', 'tsx/cjs', 'scripts/bench/baseline-worker.ts'],
+      {
+        cwd: ROOT,
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
+    children.push(baselineWorker);
+    await untilPortOpen(apiPort, 'the API');
+    await untilPortOpen(healthPort, 'the worker');
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    const connection = await Connection.connect({ address: temporal.address });
+    // Lethe's payloads are encrypted, the baseline's are not.
+    const client = new Client({
+      connection,
+      dataConverter: encryptedDataConverter(parseEncryptionKeys(env.LETHE_ENCRYPTION_KEYS!)),
+    });
+    const baselineClient = new Client({ connection });
+
+    /** Creates one deletion request for subject `i`, whose records every CRM holds. */
+    const seedSubject = (i: number | string) => {
+      for (const crm of crms) {
+        for (let r = 0; r < RECORDS; r++) {
+          crm.contacts.set(`c${i}_${r}`, { id: `c${i}_${r}`, email: `subject-${i}@bench.example` });
+        }
+      }
+    };
+    const createDeletion = async (i: number | string): Promise<string> => {
+      const res = await fetch(`${apiUrl}/v1/requests`, {
+        method: 'POST',
+        headers: { 'X-Authorization': API_KEY, 'Content-Type': 'application/json' },
+        body: JSON.stringify({
+          type: 'deletion',
+          auto_process: true,
+          subject: { email: `subject-${i}@bench.example` },
+          integrations: integrationIds,
+        }),
+      });
+      if (res.status !== 201) throw new Error(`POST ${res.status}: ${await res.text()}`);
+      return ((await res.json()) as { id: string }).id;
+    };
+    const untilDeleted = async (count: number) => {
+      const query = `WorkflowType = 'PrivacyRequestWorkflow' AND LetheRequestState = 'Data deleted'`;
+      while ((await client.workflow.count(query)).count < count) await sleep(250);
+    };
+    /** A request's history: events and activities of the request workflow and of its integrations'. */
+    const historyOf = async (id: string) => {
+      const shape = {
+        requestEvents: 0,
+        requestActivities: 0,
+        integrationEvents: 0,
+        integrationActivities: 0,
+      };
+      const children = integrationIds.flatMap((iid) => [`${id}/${iid}/access`, `${id}/${iid}/deletion`]);
+      for (const workflowId of [id, ...children]) {
+        const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+        const activities = events.filter((e) => e.activityTaskScheduledEventAttributes).length;
+        if (workflowId === id) {
+          shape.requestEvents += events.length;
+          shape.requestActivities += activities;
+        } else {
+          shape.integrationEvents += events.length;
+          shape.integrationActivities += activities;
+        }
+      }
+      return shape;
+    };
+
+    // 1. One request first: it warms everything up, and gives the baseline its shape.
+    seedSubject('warmup');
+    const warmupId = await createDeletion('warmup');
+    await untilDeleted(1);
+    const warmup = await historyOf(warmupId);
+    const shape: BaselineShape = {
+      integrations: M,
+      activitiesPerChild: Math.round(warmup.integrationActivities / (2 * M)),
+      activitiesPerRequest: warmup.requestActivities,
+    };
+
+    // 2. The baseline: the same children and activities, no product logic.
+    process.stdout.write(
+      `baseline: ${N} workflows × ${M} children × 2 phases × ${shape.activitiesPerChild} activities… `,
+    );
+    const baselineStart = Date.now();
+    const handles: Promise<void>[] = [];
+    await pool(
+      Array.from({ length: N }, (_, i) => i),
+      50,
+      async (i) => {
+        const handle = await baselineClient.workflow.start('BaselineRequestWorkflow', {
+          taskQueue: 'bench-baseline',
+          workflowId: `baseline-${i}-${baselineStart}`,
+          args: [shape],
+        });
+        handles.push(handle.result());
+      },
+    );
+    await Promise.all(handles);
+    const baselineSeconds = (Date.now() - baselineStart) / 1000;
+    const baselineRate = N / baselineSeconds;
+    console.log(`${baselineSeconds.toFixed(1)} s`);
+
+    // 3. Lethe: N deletion requests through the API, M CRMs each holding RECORDS records per subject.
+    for (let i = 0; i < N; i++) seedSubject(i);
+    process.stdout.write(`lethe: ${N} deletion requests… `);
+    const postLatencies: number[] = [];
+    const ids: string[] = [];
+    const productStart = Date.now();
+    await pool(
+      Array.from({ length: N }, (_, i) => i),
+      20,
+      async (i) => {
+        const started = performance.now();
+        ids.push(await createDeletion(i));
+        postLatencies.push(performance.now() - started);
+      },
+    );
+    await untilDeleted(N + 1);
+    const productSeconds = (Date.now() - productStart) / 1000;
+    const productRate = N / productSeconds;
+    console.log(`${productSeconds.toFixed(1)} s`);
+    const afterRun = memoryOf(worker.pid!);
+
+    const perRequest: number[] = [];
+    let wrong = 0;
+    await pool(ids, 20, async (id) => {
+      const view = (await (
+        await fetch(`${apiUrl}/v1/requests/${id}`, { headers: { 'X-Authorization': API_KEY } })
+      ).json()) as {
+        request_date: string;
+        closed_at: string;
+        integrations: { deletion: { detail: string } }[];
+      };
+      perRequest.push(Date.parse(view.closed_at) - Date.parse(view.request_date));
+      if (view.integrations.some((i) => i.deletion.detail !== `${RECORDS} records deleted`)) wrong += 1;
+    });
+    const left = crms.reduce((sum, crm) => sum + crm.contacts.size, 0);
+
+    // History sizes and activity counts, from a sample of requests.
+    const sample = await Promise.all(ids.slice(0, Math.min(10, ids.length)).map(historyOf));
+    const average = (pick: (h: (typeof sample)[number]) => number) =>
+      sample.reduce((sum, h) => sum + pick(h), 0) / sample.length;
+    const activitiesPerRequest = average((h) => h.requestActivities + h.integrationActivities);
+
+    // 4. The API under load from this process: GET status at 100/s, POST at 20/s; and, to see what
+    // the API adds, the same reads straight from Temporal (the query a GET makes).
+    const randomId = () => ids[Math.floor(Math.random() * ids.length)] as string;
+    const queryLatencies = await atRate(100, 10, async () => {
+      await client.workflow.getHandle(randomId()).query(getRequestQuery);
+    });
+    // Evenly spaced, whatever the answers' pace (autocannon's rate comes in bursts at each second).
+    let failedCalls = 0;
+    const timed = async (path: string, init: RequestInit = {}) => {
+      const res = await fetch(`${apiUrl}${path}`, {
+        ...init,
+        headers: { 'X-Authorization': API_KEY, 'Content-Type': 'application/json' },
+      });
+      await res.arrayBuffer();
+      if (!res.ok) failedCalls += 1;
+    };
+    const getLatencies = await atRate(100, 10, () => timed(`/v1/requests/${randomId()}`));
+    let posted = 0;
+    const postLoadLatencies = await atRate(20, 10, () =>
+      timed('/v1/requests', {
+        method: 'POST',
+        body: JSON.stringify({
+          type: 'access',
+          subject: { email: `load-${posted++}@bench.example` },
+          integrations: [integrationIds[0]],
+        }),
+      }),
+    );
+
+    // 5. Requests parked on owners: the worker's memory with that many open workflows.
+    const outbox = path.join(scratch, 'data', 'outbox');
+    const mailed = () => {
+      try {
+        return readdirSync(outbox).filter((f) => f.endsWith('.eml')).length;
+      } catch {
+        return 0;
+      }
+    };
+    let waitingMemory = { rssMb: NaN, peakMb: NaN };
+    if (WAITING > 0) {
+      process.stdout.write(`parking ${WAITING} requests on an owner… `);
+      const before = mailed();
+      const waitStart = Date.now();
+      await pool(
+        Array.from({ length: WAITING }, (_, i) => i),
+        50,
+        async (i) => {
+          const res = await fetch(`${apiUrl}/v1/requests`, {
+            method: 'POST',
+            headers: { 'X-Authorization': API_KEY, 'Content-Type': 'application/json' },
+            body: JSON.stringify({
+              type: 'access',
+              subject: { email: `waiting-${i}@bench.example` },
+              integrations: ['owner'],
+            }),
+          });
+          if (res.status !== 201) throw new Error(`POST ${res.status}: ${await res.text()}`);
+        },
+      );
+      while (mailed() - before < WAITING) await sleep(500);
+      await sleep(2000);
+      waitingMemory = memoryOf(worker.pid!);
+      console.log(`${((Date.now() - waitStart) / 1000).toFixed(1)} s`);
+    }
+
+    const check = (ok: boolean) => (ok ? '✓' : '✗');
+    const eventsPerIntegration = average((h) => h.integrationEvents) / M;
+    const ratio = productRate / baselineRate;
+    const getP99 = percentile(getLatencies, 99);
+    console.log(`
+Results (${os.cpus().length} CPUs, ${(os.totalmem() / 2 ** 30).toFixed(1)} GB)
+  end to end          ${productRate.toFixed(1)} requests/s (${N} requests in ${productSeconds.toFixed(1)} s); ${wrong} with a wrong final state, ${left} records left
+  per request         p50 ${ms(percentile(perRequest, 50))}, p99 ${ms(percentile(perRequest, 99))}
+  activities          ${((N * activitiesPerRequest) / productSeconds).toFixed(0)}/s (${activitiesPerRequest.toFixed(0)} per request)
+  history events      ${average((h) => h.requestEvents).toFixed(0)} per request workflow, ${eventsPerIntegration.toFixed(1)} per API integration (access + deletion)  ${check(eventsPerIntegration <= 40)} ≤ 40
+  baseline            ${baselineRate.toFixed(1)} requests/s (${N} in ${baselineSeconds.toFixed(1)} s)
+  ratio               ${ratio.toFixed(2)} product/baseline  ${check(ratio >= 0.8)} ≥ 0.8
+  worker memory       peak ${afterRun.peakMb.toFixed(0)} MB during the run; with ${WAITING} requests waiting on owners: ${waitingMemory.rssMb.toFixed(0)} MB now, ${waitingMemory.peakMb.toFixed(0)} MB peak
+  API POST (create)   ${N} sequential-ish creates: p50 ${ms(percentile(postLatencies, 50))}, p99 ${ms(percentile(postLatencies, 99))}; at 20/s: p50 ${ms(percentile(postLoadLatencies, 50))}, p99 ${ms(percentile(postLoadLatencies, 99))}
+  API GET status      at 100/s: p50 ${ms(percentile(getLatencies, 50))}, p99 ${ms(getP99)} (${getLatencies.length} requests; ${failedCalls} GET or POST not 2xx)  ${check(getP99 < 50)} p99 < 50 ms
+  Temporal query      at 100/s, straight from a client: p50 ${ms(percentile(queryLatencies, 50))}, p99 ${ms(percentile(queryLatencies, 99))}
+`);
+    await connection.close();
+  } finally {
+    for (const child of children.reverse()) await stopProcess(child);
+    for (const server of servers) {
+      server.closeAllConnections();
+      server.close();
+    }
+    await temporal.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
