@@ -28,6 +28,11 @@ export interface LetheWorkerOptions {
   /** The integrations: each rate-limited one gets a worker on its own task queue. */
   config: LetheConfig;
   metrics?: WorkerMetrics;
+  /**
+   * How many workflows the worker keeps in memory (the SDK's default follows the heap size): what
+   * bounds its memory when thousands of requests wait on owners. The rest replay when they wake.
+   */
+  maxCachedWorkflows?: number;
 }
 
 export function createLetheActivities(environment: Environment, log: Logger, metrics?: WorkerMetrics) {
@@ -93,6 +98,7 @@ export async function createLetheWorker(options: LetheWorkerOptions): Promise<Le
   const main = await Worker.create({
     ...common,
     taskQueue: options.taskQueue ?? TASK_QUEUE,
+    ...(options.maxCachedWorkflows ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),

@@ -47,6 +47,7 @@ async function main() {
     log,
     config,
     metrics,
+    maxCachedWorkflows: Number(process.env.LETHE_WORKER_CACHED_WORKFLOWS) || undefined,
     // A prebuilt bundle (the tests', the bench's) starts in a second instead of bundling anew.
     ...(process.env.LETHE_WORKFLOW_BUNDLE
       ? { workflowBundle: { codePath: process.env.LETHE_WORKFLOW_BUNDLE } }

@@ -92,9 +92,13 @@ describe('the Batch GDPR connector against the sandbox Batch service', function 
     assert.ok(!text.includes('john.doe'), 'no subject identifier in the log');
   });
 
-  it('a worker killed while Batch works resumes polling, without creating the Batch request again', async () => {
+  /**
+   * An access request for a new Batch user (one record), once Lethe has polled its Batch request:
+   * the job is known to Lethe, not just to Batch.
+   */
+  async function accessRequestPolledOnce(label: string) {
     const since = Date.now();
-    const customId = `batch-durable-${since}`;
+    const customId = `${label}-${since}`;
     await addUser(customId, 1);
     const created = await suite.lethe.create({
       type: 'access',
@@ -103,6 +107,11 @@ describe('the Batch GDPR connector against the sandbox Batch service', function 
       integrations: ['batch'],
     });
     await suite.lethe.until(created.id, () => batchCalls(since, 'GET').length >= 1, 'a first poll');
+    return { since, created };
+  }
+
+  it('a worker killed while Batch works resumes polling, without creating the Batch request again', async () => {
+    const { since, created } = await accessRequestPolledOnce('batch-durable');
     await suite.stack.stopWorker();
     await new Promise((resolve) => setTimeout(resolve, 1500));
     await suite.stack.startWorker();
@@ -142,17 +151,7 @@ describe('the Batch GDPR connector against the sandbox Batch service', function 
   });
 
   it('an integration workflow terminated while Batch works polls the same Batch request when retried', async () => {
-    const since = Date.now();
-    const customId = `batch-terminated-${since}`;
-    await addUser(customId, 1);
-    const created = await suite.lethe.create({
-      type: 'access',
-      auto_process: true,
-      subject: { custom_id: customId },
-      integrations: ['batch'],
-    });
-    // Polled once: the job is known to Lethe, not just to Batch.
-    await suite.lethe.until(created.id, () => batchCalls(since, 'GET').length >= 1, 'a first poll');
+    const { since, created } = await accessRequestPolledOnce('batch-terminated');
     await suite.stack.temporal.client.workflow
       .getHandle(`${created.id}/batch/access`)
       .terminate('test: an operator killed it');
