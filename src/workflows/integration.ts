@@ -211,8 +211,10 @@ async function runApiIntegration(
   let attempt = 0;
   /** Transient failures in a row, which the retry policy bounds; a call that succeeds ends the streak. */
   let streak = { failures: 0, since: Date.now() };
-  // Unless the request's workflow already shows it (see statusOnStart).
-  if (statusOnStart(integration).kind !== 'submitted') await mailbox.report({ kind: 'submitted' });
+  // Unless the request's workflow already shows it (see statusOnStart); integrations started
+  // before it did (no patch marker) replay the report they sent.
+  if (statusOnStart(integration).kind !== 'submitted' || !wf.patched('request-shows-submitted'))
+    await mailbox.report({ kind: 'submitted' });
   for (;;) {
     let failure: Failure;
     try {
