@@ -118,7 +118,9 @@ export class RequestService {
         taskQueue: this.taskQueue,
         args: [input],
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        memo: { bodyHash: hash, [REQUEST_MEMO]: newRequestSnapshot(input) },
+        // No snapshot in the memo yet: only a worker that publishes it writes it, so a memo is never
+        // left stale by a worker that does not (until then, reads fall back to the query).
+        memo: { bodyHash: hash },
         typedSearchAttributes: [
           { key: requestTypeAttribute, value: input.type },
           { key: requestStateAttribute, value: requestState(input.type, 'accessing') },

@@ -101,7 +101,7 @@ export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promis
   };
   const publishing = wf.patched('publish-request-memo');
   if (publishing) {
-    // Once per activation, after every handler and every step of it has changed what it would.
+    // After the handlers and steps that changed it: once per activation, or a few times at most.
     void (async () => {
       for (;;) {
         await wf.condition(() => JSON.stringify(request) !== published);
