@@ -132,6 +132,11 @@ describe('an API integration cut short resumes where it was', function () {
       'the two deleted records were not deleted again',
     );
     assert.equal(new Set(deletes.filter((c) => c.status === 204).map((c) => c.path)).size, 5);
+    assert.equal(
+      crmCalls(since, 'GET', '/contacts').length,
+      1,
+      'a delete the CRM refused is not in doubt: the retry did not look for it first',
+    );
   });
 
   describe('a delete whose answer was lost (the attempt ended with it on its way)', () => {

@@ -30,9 +30,10 @@ export interface FoundPage {
 
 /**
  * A deletion's steps, per record (named by a digest, never by its identifiers): a delete about to
- * be sent, then done. A `sending` without its `deleted` is in doubt: the service may have done it.
+ * be sent, then done, or refused by the service. A `sending` left last is in doubt: the attempt
+ * ended before an answer came, and the service may have done it.
  */
-export type DeletionStep = { sending: string } | { deleted: string };
+export type DeletionStep = { sending: string } | { deleted: string } | { failed: string };
 
 /** What Lethe needs of a third-party system. One file per connector implements it. */
 export interface Connector {

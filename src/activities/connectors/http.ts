@@ -233,11 +233,16 @@ class HttpConnector implements Connector {
       createHash('sha256')
         .update(JSON.stringify(this.requestFor(spec, { subject, record })))
         .digest('base64url');
-    const earlier = (progress?.earlier ?? []).filter((step) => typeof step === 'object' && step !== null);
-    const deleted = new Set(earlier.flatMap((step) => ('deleted' in step ? [step.deleted] : [])));
-    const inDoubt = earlier.flatMap((step) =>
-      'sending' in step && !deleted.has(step.sending) ? [step.sending] : [],
-    );
+    // Each record's last step (journals of an older format, plain counts, are not steps).
+    const last = new Map<string, 'sending' | 'failed' | 'deleted'>();
+    for (const step of progress?.earlier ?? []) {
+      if (typeof step !== 'object' || step === null) continue;
+      if ('sending' in step) last.set(step.sending, 'sending');
+      if ('failed' in step) last.set(step.failed, 'failed');
+      if ('deleted' in step) last.set(step.deleted, 'deleted');
+    }
+    const deleted = new Set([...last].flatMap(([key, kind]) => (kind === 'deleted' ? [key] : [])));
+    const inDoubt = [...last].flatMap(([key, kind]) => (kind === 'sending' ? [key] : []));
     const targets = records ?? (await this.findAll(subject));
     // The last attempt ended with these deletes on their way: the service may have done them.
     // Look (a fresh find already did) before asking again: a delete that succeeded is not resent.
@@ -255,8 +260,13 @@ class HttpConnector implements Connector {
       try {
         await this.send(spec, { subject, record });
       } catch (error) {
+        const status = axios.isAxiosError(error) ? error.response?.status : undefined;
         // Gone already (deleted by someone else, or by a call whose answer was lost): as wanted.
-        if (!(axios.isAxiosError(error) && error.response?.status === 404)) throw error;
+        if (status !== 404) {
+          // An answer that refused it: not in doubt, the next attempt sends it without looking first.
+          if (status !== undefined) await progress?.note({ failed: key });
+          throw error;
+        }
       }
       deleted.add(key);
       await progress?.note({ deleted: key });
