@@ -52,11 +52,21 @@ async function main() {
   );
   // No new connections; requests in flight are answered, and their connections closed as they
   // fall idle (those still busy after the grace are cut); then the process leaves.
+  let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
+    // A second signal (npm passes Ctrl-C on twice) must not cut the drain short.
+    if (stopping) return;
+    stopping = true;
     log.info({ signal }, 'API stopping');
     setInterval(() => server.closeIdleConnections(), 100).unref();
     setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
-    server.close(() => void connection.close().then(() => process.exit(0)));
+    server.close(
+      () =>
+        void connection
+          .close()
+          .catch((error: unknown) => log.warn({ err: error }, 'closing the Temporal connection failed'))
+          .finally(() => process.exit(0)),
+    );
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
