@@ -92,10 +92,10 @@ export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promis
 
   wf.setHandler(getRequestQuery, () => request);
   let published = '';
-  /** Publishes the snapshot (REQUEST_MEMO) if it changed since it last was. */
+  let latest = '';
+  /** Whether the snapshot changed since it was last published (REQUEST_MEMO). */
+  const changed = () => (latest = JSON.stringify(request)) !== published;
   const publishSnapshot = () => {
-    const latest = JSON.stringify(request);
-    if (latest === published) return;
     published = latest;
     wf.upsertMemo({ [REQUEST_MEMO]: request });
   };
@@ -104,7 +104,7 @@ export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promis
     // After the handlers and steps that changed it: once per activation, or a few times at most.
     void (async () => {
       for (;;) {
-        await wf.condition(() => JSON.stringify(request) !== published);
+        await wf.condition(changed);
         publishSnapshot();
       }
     })();
@@ -275,6 +275,6 @@ export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promis
   await dataActivities.purgeRequestData(request.id);
   request.purgedAt = nowIso();
   await wf.condition(wf.allHandlersFinished);
-  if (publishing) publishSnapshot();
+  if (publishing && changed()) publishSnapshot();
   return request;
 }

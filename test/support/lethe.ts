@@ -14,7 +14,15 @@ export class LetheApi {
   }
 
   async get(id: string): Promise<RequestView> {
+    const request = await this.read(id);
+    if (!request) throw new Error('get failed: 503, the engine cannot answer right now');
+    return request;
+  }
+
+  /** The request; undefined on a 503 (the engine restarting, say), which means "try again". */
+  private async read(id: string): Promise<RequestView | undefined> {
     const res = await call<RequestView>(this.stack.apiUrl, 'GET', `/v1/requests/${id}`);
+    if (res.status === 503) return undefined;
     if (res.status !== 200) throw new Error(`get failed: ${res.status} ${JSON.stringify(res.body)}`);
     return res.body;
   }
@@ -48,23 +56,19 @@ export class LetheApi {
     return call(link.origin, 'POST', link.pathname, { body: answer, key: null });
   }
 
-  /**
-   * Waits until the request satisfies `accept`, and returns it. A 503 (the engine restarting,
-   * say) is what it says: try again.
-   */
+  /** Waits until the request satisfies `accept` (a 503 meanwhile means "not yet"), and returns it. */
   async until(
     id: string,
     accept: (request: RequestView) => boolean,
     what: string,
     timeoutMs = 20_000,
   ): Promise<RequestView> {
-    const read = async () => {
-      const res = await call<RequestView>(this.stack.apiUrl, 'GET', `/v1/requests/${id}`);
-      if (res.status === 503) return undefined;
-      if (res.status !== 200) throw new Error(`get failed: ${res.status} ${JSON.stringify(res.body)}`);
-      return res.body;
-    };
-    return (await eventually(read, (r) => r !== undefined && accept(r), { what, timeoutMs })) as RequestView;
+    const request = await eventually(
+      () => this.read(id),
+      (r) => r !== undefined && accept(r),
+      { what, timeoutMs },
+    );
+    return request!;
   }
 
   untilIntegration(
