@@ -35,6 +35,11 @@ export interface IntegrationWorkflowInput {
   accessRef?: string;
   /** Told, once, when the integration turns out to be disconnected. */
   operatorsEmail?: string;
+  /**
+   * What the request's workflow shows for the integration as it starts this one (statusOnStart),
+   * which need not be reported again. Absent from integrations started before the request showed it.
+   */
+  shownOnStart?: PhaseStatus;
 }
 
 export interface IntegrationWorkflowResult {
@@ -74,12 +79,18 @@ export async function IntegrationWorkflow(
   };
 
   const requestHandle = wf.getExternalWorkflowHandle(input.requestId);
-  const report = (status: PhaseStatus) =>
-    requestHandle.signal(phaseReportSignal, {
+  /** What the request's workflow shows for this integration, as far as this one knows: not said again. */
+  let shown = input.shownOnStart === undefined ? undefined : JSON.stringify(input.shownOnStart);
+  const report = async (status: PhaseStatus) => {
+    const said = JSON.stringify(status);
+    if (said === shown) return;
+    shown = said;
+    await requestHandle.signal(phaseReportSignal, {
       integrationId: input.integration.id,
       phase: input.phase,
       status,
     });
+  };
 
   const operatorsTold = new Set<OperatorNoticeInput['reason']>();
   const tellOperators = async (reason: OperatorNoticeInput['reason']) => {
@@ -211,10 +222,13 @@ async function runApiIntegration(
   let attempt = 0;
   /** Transient failures in a row, which the retry policy bounds; a call that succeeds ends the streak. */
   let streak = { failures: 0, since: Date.now() };
-  // Unless the request's workflow already shows it (see statusOnStart); integrations started
-  // before it did (no patch marker) replay the report they sent.
-  if (statusOnStart(integration).kind !== 'submitted' || !wf.patched('request-shows-submitted'))
-    await mailbox.report({ kind: 'submitted' });
+  // Integrations started before the request passed `shownOnStart` knew by a patch marker whether
+  // it showed them submitted: they replay as they ran.
+  const shownByMarker =
+    input.shownOnStart === undefined &&
+    statusOnStart(integration).kind === 'submitted' &&
+    wf.patched('request-shows-submitted');
+  if (!shownByMarker) await mailbox.report({ kind: 'submitted' });
   for (;;) {
     let failure: Failure;
     try {

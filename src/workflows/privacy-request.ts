@@ -173,6 +173,7 @@ export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promis
     const config = configs.get(integration.id) as IntegrationConfig;
     for (;;) {
       try {
+        const shownOnStart = phaseStatus(integration, phase)!;
         const child = await wf.startChild(IntegrationWorkflow, {
           workflowId: integrationWorkflowId(request.id, integration.id, phase),
           args: [
@@ -184,6 +185,7 @@ export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promis
               integration: config,
               accessRef: accessRefs.get(integration.id),
               operatorsEmail: input.operatorsEmail,
+              shownOnStart,
             },
           ],
         });
