@@ -1,5 +1,6 @@
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { appendPrivate } from './append-private';
 
 /** One HTTP call an integration made (or the failure that kept it from making one). */
 export interface CallLogEntry {
@@ -26,9 +27,10 @@ export class FileCallLog {
 
   async append(requestId: string, integrationId: string, entries: CallLogEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    const file = this.fileOf(requestId, integrationId);
-    await mkdir(path.dirname(file), { recursive: true });
-    await appendFile(file, entries.map((e) => `${JSON.stringify(e)}\n`).join(''), { mode: 0o600 });
+    await appendPrivate(
+      this.fileOf(requestId, integrationId),
+      entries.map((e) => `${JSON.stringify(e)}\n`).join(''),
+    );
   }
 
   async read(requestId: string, integrationId: string): Promise<CallLogEntry[]> {

@@ -1,5 +1,6 @@
-import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { appendPrivate } from './append-private';
 
 /**
  * Where a connector call notes how far it got (pages read, records deleted, the job a service
@@ -46,9 +47,7 @@ export class FileJournal implements Journal {
   }
 
   async append(key: JournalKey, entry: unknown): Promise<void> {
-    const file = this.pathOf(key);
-    await mkdir(path.dirname(file), { recursive: true });
-    await appendFile(file, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
+    await appendPrivate(this.pathOf(key), `${JSON.stringify(entry)}\n`);
   }
 
   async clear(key: JournalKey): Promise<void> {

@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 
@@ -10,6 +11,14 @@ import { temporal } from '@temporalio/proto';
  */
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 export const KEY_ID_METADATA = 'encryption-key-id';
+/**
+ * Payloads of some size are compressed before they are encrypted: a request's snapshot and its
+ * integrations' configurations are repetitive JSON, a sixth of their size deflated, and Temporal
+ * stores, copies and sends every byte of history. The mark is authenticated with the ciphertext.
+ */
+export const COMPRESSION_METADATA = 'compression';
+const DEFLATE = Buffer.from('deflate');
+const COMPRESS_FROM_BYTES = 256;
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -59,12 +68,16 @@ export class EncryptionCodec implements PayloadCodec {
     return payloads.map((payload) => {
       const iv = randomBytes(IV_BYTES);
       const cipher = createCipheriv('aes-256-gcm', key, iv);
-      const plain = temporal.api.common.v1.Payload.encode(payload).finish();
+      const serialised = temporal.api.common.v1.Payload.encode(payload).finish();
+      const compressed = serialised.length >= COMPRESS_FROM_BYTES;
+      if (compressed) cipher.setAAD(DEFLATE);
+      const plain = compressed ? deflateRawSync(serialised) : serialised;
       const sealed = Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
       return {
         metadata: {
           encoding: Buffer.from(ENCRYPTED_ENCODING),
           [KEY_ID_METADATA]: Buffer.from(keyId),
+          ...(compressed ? { [COMPRESSION_METADATA]: DEFLATE } : {}),
         },
         data: sealed,
       };
@@ -79,13 +92,18 @@ export class EncryptionCodec implements PayloadCodec {
       if (!key) throw new Error(`no decryption key "${keyId}": add it to LETHE_ENCRYPTION_KEYS`);
       const sealed = Buffer.from(payload.data ?? []);
       if (sealed.length < IV_BYTES + TAG_BYTES) throw new Error('an encrypted payload too short to be one');
+      const compression = Buffer.from(payload.metadata?.[COMPRESSION_METADATA] ?? []);
+      if (compression.length > 0 && !compression.equals(DEFLATE))
+        throw new Error(`an encrypted payload compressed with "${compression.toString()}", unknown here`);
       const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, IV_BYTES));
+      // A payload whose mark was added or removed fails here, like one whose bytes were changed.
+      if (compression.length > 0) decipher.setAAD(compression);
       decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
       const plain = Buffer.concat([
         decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)),
         decipher.final(),
       ]);
-      return temporal.api.common.v1.Payload.decode(plain);
+      return temporal.api.common.v1.Payload.decode(compression.length > 0 ? inflateRawSync(plain) : plain);
     });
   }
 }
