@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { defaultPayloadConverter } from '@temporalio/common';
 import {
+  COMPRESSION_METADATA,
   EncryptionCodec,
   ENCRYPTED_ENCODING,
   KEY_ID_METADATA,
@@ -43,6 +44,38 @@ describe('the payload codec encrypts what Lethe gives Temporal', () => {
     data[20] = (data[20] ?? 0) ^ 1;
     await assert.rejects(codec.decode([{ ...sealed!, data }]));
     assert.deepEqual(await codec.decode([payload]), [payload]);
+  });
+
+  it('compresses a large payload before encrypting it, and the mark cannot be stripped or added', async () => {
+    const codec = new EncryptionCodec(parseEncryptionKeys(`k1:${newEncryptionKey()}`));
+    const snapshot = {
+      subject,
+      integrations: Array.from({ length: 10 }, (_, i) => ({ id: `crm-${i}`, access: { kind: 'submitted' } })),
+    };
+    const large = defaultPayloadConverter.toPayload(snapshot);
+    const [sealed, small] = await codec.encode([large, payload]);
+    assert.equal(Buffer.from(sealed!.metadata![COMPRESSION_METADATA]!).toString(), 'deflate');
+    assert.ok(
+      sealed!.data!.length < large.data!.length / 2,
+      `${sealed!.data!.length} of ${large.data!.length}`,
+    );
+    assert.equal(small!.metadata![COMPRESSION_METADATA], undefined, 'a small payload is not compressed');
+    const [opened] = await codec.decode([sealed!]);
+    assert.deepEqual(defaultPayloadConverter.fromPayload(opened!), snapshot);
+
+    const stripped = { ...sealed!, metadata: { ...sealed!.metadata } };
+    delete stripped.metadata[COMPRESSION_METADATA];
+    await assert.rejects(codec.decode([stripped]));
+    const added = {
+      ...small!,
+      metadata: { ...small!.metadata, [COMPRESSION_METADATA]: Buffer.from('deflate') },
+    };
+    await assert.rejects(codec.decode([added]));
+    const unknown = {
+      ...sealed!,
+      metadata: { ...sealed!.metadata, [COMPRESSION_METADATA]: Buffer.from('zstd') },
+    };
+    await assert.rejects(codec.decode([unknown]), /compressed with "zstd"/);
   });
 
   for (const [text, problem] of [
