@@ -65,6 +65,10 @@ export class TemporalDevServer {
     return `127.0.0.1:${this.port}`;
   }
 
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   async start(): Promise<void> {
     this.child = spawn(
       temporalCliPath(),
