@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { EncryptionCodec, encryptedDataConverter, parseEncryptionKeys } from '../../src/infra/payload-codec';
+import type { IntegrationWorkflowInput } from '../../src/workflows/integration';
+import { workflowBundle } from '../support/stack';
+
+/**
+ * Histories written by earlier Lethe code (commit f7af01a: a 2-integration deletion request run by
+ * the bench), when an integration learnt from a patch marker, not from its input, that its
+ * request already showed it submitted. Requests in flight across an upgrade must replay.
+ * The key encrypts nothing but the bench's sandbox data.
+ */
+const FOLDER = path.join(__dirname, 'legacy');
+const KEYS = parseEncryptionKeys('fixture:Iuirnqr45625zLNxIaDJ2kNMpd4PYvnVVa81de4sfKk=');
+
+const histories = readdirSync(FOLDER)
+  .filter((file) => file.endsWith('.binpb'))
+  .map((file) => ({
+    workflowId: file.replace('.binpb', ''),
+    history: temporal.api.history.v1.History.decode(readFileSync(path.join(FOLDER, file))),
+  }));
+
+describe('replay of histories written by earlier Lethe code', function () {
+  this.timeout(120_000);
+
+  it('the fixtures are what they stand for: integrations with a patch marker and no shownOnStart', async () => {
+    const integrations = histories.filter((h) => h.workflowId !== 'request');
+    assert.equal(integrations.length, 4);
+    for (const { workflowId, history } of integrations) {
+      const events = history.events ?? [];
+      const [input] = await new EncryptionCodec(KEYS).decode(
+        events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [],
+      );
+      const started = defaultPayloadConverter.fromPayload<IntegrationWorkflowInput>(input!);
+      assert.equal(started.integration.type, 'api', workflowId);
+      assert.equal(started.shownOnStart, undefined, workflowId);
+      assert.ok(
+        events.some((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch'),
+        `${workflowId} has a patch marker`,
+      );
+    }
+  });
+
+  it('replays them against the current workflow code', async () => {
+    const failures: string[] = [];
+    let replayed = 0;
+    for await (const result of Worker.runReplayHistories(
+      { workflowBundle: await workflowBundle(), dataConverter: encryptedDataConverter(KEYS) },
+      histories,
+    )) {
+      replayed += 1;
+      if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+    }
+    assert.deepEqual(failures, []);
+    assert.equal(replayed, 5);
+  });
+});
