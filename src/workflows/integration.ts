@@ -79,11 +79,14 @@ export async function IntegrationWorkflow(
   };
 
   const requestHandle = wf.getExternalWorkflowHandle(input.requestId);
-  /** What the request's workflow shows for this integration, as far as this one knows: not said again. */
-  let shown = input.shownOnStart === undefined ? undefined : JSON.stringify(input.shownOnStart);
+  /**
+   * What the request's workflow shows for this integration, as far as this one knows: not said
+   * again. Integrations started before the request passed `shownOnStart` say everything, as they did.
+   */
+  let shown = JSON.stringify(input.shownOnStart);
   const report = async (status: PhaseStatus) => {
     const said = JSON.stringify(status);
-    if (said === shown) return;
+    if (input.shownOnStart !== undefined && said === shown) return;
     shown = said;
     await requestHandle.signal(phaseReportSignal, {
       integrationId: input.integration.id,
