@@ -191,14 +191,12 @@ async function main() {
       'baseline worker': baselineWorker.pid!,
       'bench (CRMs, load)': process.pid,
     };
+    const cpuNow = () =>
+      Object.fromEntries(Object.entries(processes).map(([name, pid]) => [name, cpuSecondsOf(pid)]));
+    let cpuBefore = cpuNow();
     /** CPU seconds each process used since the last call. */
-    let cpuBefore = Object.fromEntries(
-      Object.entries(processes).map(([name, pid]) => [name, cpuSecondsOf(pid)]),
-    );
     const cpuSince = () => {
-      const now = Object.fromEntries(
-        Object.entries(processes).map(([name, pid]) => [name, cpuSecondsOf(pid)]),
-      );
+      const now = cpuNow();
       const used = Object.entries(now)
         .map(([name, seconds]) => `${name} ${(seconds - (cpuBefore[name] ?? 0)).toFixed(0)}`)
         .join(', ');
