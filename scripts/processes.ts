@@ -98,11 +98,20 @@ export class TemporalDevServer {
 }
 
 /**
- * A Lethe process, the worker or the API (src/<which>/main.ts through tsx, one process, so SIGKILL
- * kills it whole), configured by `env` on top of this process's environment.
+ * A Lethe process, the worker or the API, configured by `env` on top of this process's environment
+ * (one process, so SIGKILL kills it whole): from `src` through tsx, or, with `from: 'build'`, as
+ * it ships, `node dist/<which>/main.js` (`npm run build` first).
  */
-export function startLetheProcess(which: 'worker' | 'api', env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, ['--require', 'tsx/cjs', path.join(ROOT, `src/${which}/main.ts`)], {
+export function startLetheProcess(
+  which: 'worker' | 'api',
+  env: NodeJS.ProcessEnv,
+  from: 'source' | 'build' = 'source',
+): ChildProcess {
+  const args =
+    from === 'build'
+      ? [path.join(ROOT, `dist/${which}/main.js`)]
+      : ['--require', 'tsx/cjs', path.join(ROOT, `src/${which}/main.ts`)];
+  return spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],

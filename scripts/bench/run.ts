@@ -8,7 +8,7 @@
  * and the same shape of work with no product logic (the baseline); loads the API from this
  * process at a steady rate; parks W requests on owners. Prints what it measured.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -79,6 +79,11 @@ function memoryOf(pid: number): { rssMb: number; peakMb: number } {
   return { rssMb: field('VmRSS'), peakMb: field('VmHWM') };
 }
 
+/** Workflow tasks that timed out in a history: on a sticky queue, the worker did not take them within 10 s. */
+function timedOutTasksIn(events: { workflowTaskTimedOutEventAttributes?: unknown }[]): number {
+  return events.filter((e) => e.workflowTaskTimedOutEventAttributes).length;
+}
+
 /** CPU seconds (user + system) a process has used so far, from /proc: fields 14 and 15, in clock ticks. */
 function cpuSecondsOf(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
@@ -136,6 +141,23 @@ async function main() {
       }),
     );
 
+    // What runs is what ships: Lethe as `npm run build` leaves it, the baseline's worker compiled
+    // alike, both on plain node (through tsx, source maps make every workflow promise dearer).
+    process.stdout.write('building… ');
+    const tsc = path.join(ROOT, 'node_modules/.bin/tsc');
+    execFileSync(tsc, ['-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+    const baselineWorkerDir = path.join(scratch, 'baseline-worker');
+    execFileSync(
+      tsc,
+      [
+        ...['--outDir', baselineWorkerDir, '--module', 'commonjs', '--target', 'es2022'],
+        ...['--strict', '--skipLibCheck', '--types', 'node'],
+        path.join(ROOT, 'scripts/bench/baseline-worker.ts'),
+      ],
+      { cwd: ROOT, stdio: 'inherit' },
+    );
+    console.log('done');
+
     process.stdout.write('bundling workflows… ');
     const productBundle = path.join(scratch, 'lethe-workflows.js');
     const baselineBundle = path.join(scratch, 'baseline-workflows.js');
@@ -167,19 +189,15 @@ async function main() {
       BASELINE_BUNDLE: baselineBundle,
       LOG_LEVEL: 'warn',
     };
-    const worker = startLetheProcess('worker', env);
+    const worker = startLetheProcess('worker', env, 'build');
     children.push(worker);
-    const api = startLetheProcess('api', env);
+    const api = startLetheProcess('api', env, 'build');
     children.push(api);
-    const baselineWorker = spawn(
-      process.execPath,
-      ['--require', 'tsx/cjs', 'scripts/bench/baseline-worker.ts'],
-      {
-        cwd: ROOT,
-        env: { ...process.env, ...env },
-        stdio: ['ignore', 'ignore', 'inherit'],
-      },
-    );
+    const baselineWorker = spawn(process.execPath, [path.join(baselineWorkerDir, 'baseline-worker.js')], {
+      cwd: ROOT,
+      env: { ...process.env, ...env, NODE_PATH: path.join(ROOT, 'node_modules') },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     children.push(baselineWorker);
     await untilPortOpen(apiPort, 'the API');
     await untilPortOpen(healthPort, 'the worker');
@@ -248,11 +266,14 @@ async function main() {
         requestActivities: 0,
         integrationEvents: 0,
         integrationActivities: 0,
+        /** Workflow tasks a busy worker did not take in time, run again from the whole history. */
+        timedOutTasks: 0,
       };
       const children = integrationIds.flatMap((iid) => [`${id}/${iid}/access`, `${id}/${iid}/deletion`]);
       for (const workflowId of [id, ...children]) {
         const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
         const activities = events.filter((e) => e.activityTaskScheduledEventAttributes).length;
+        shape.timedOutTasks += timedOutTasksIn(events);
         if (workflowId === id) {
           shape.requestEvents += events.length;
           shape.requestActivities += activities;
@@ -300,18 +321,21 @@ async function main() {
     await Promise.all(handles);
     const baselineSeconds = (Date.now() - baselineStart) / 1000;
     const baselineCpu = cpuSince();
-    const baselineEvents = await Promise.all(
+    const baselineHistories = await Promise.all(
       Array.from({ length: Math.min(10, N) }, async (_, i) => {
         const handle = baselineClient.workflow.getHandle(`baseline-${i}-${baselineStart}`);
-        return (await handle.fetchHistory()).events?.length ?? 0;
+        return (await handle.fetchHistory()).events ?? [];
       }),
     );
+    const baselineEvents = baselineHistories.map((events) => events.length);
+    const baselineTimedOut = baselineHistories.reduce((sum, events) => sum + timedOutTasksIn(events), 0);
     const baselineRate = N / baselineSeconds;
     console.log(`${baselineSeconds.toFixed(1)} s`);
 
     // The baseline's activities leave start-to-close timers (1 minute) that the server still fires,
     // as no-ops, after they ended: they are the baseline's work, not to be counted in Lethe's run.
     await sleep(65_000);
+    const pauseCpu = cpuSince();
 
     // 3. Lethe: N deletion requests through the API, M CRMs each holding RECORDS records per subject.
     for (let i = 0; i < N; i++) seedSubject(i);
@@ -437,9 +461,11 @@ Results (${os.cpus().length} CPUs, ${(os.totalmem() / 2 ** 30).toFixed(1)} GB)
   per request         p50 ${ms(percentile(perRequest, 50))}, p99 ${ms(percentile(perRequest, 99))}
   activities          ${((N * activitiesPerRequest) / productSeconds).toFixed(0)}/s (${activitiesPerRequest.toFixed(0)} per request)
   history events      ${average((h) => h.requestEvents).toFixed(0)} per request workflow (baseline ${(baselineEvents.reduce((a, b) => a + b, 0) / baselineEvents.length).toFixed(0)}), ${eventsPerIntegration.toFixed(1)} per API integration (access + deletion)  ${check(eventsPerIntegration <= 40)} ≤ 40
+                      alone (the warm-up): ${warmup.requestEvents} per request workflow; workflow tasks timed out in ${sample.length} requests: ${sample.reduce((sum, h) => sum + h.timedOutTasks, 0)} (baseline ${baselineTimedOut}, request workflows only)
   baseline            ${baselineRate.toFixed(1)} requests/s (${N} in ${baselineSeconds.toFixed(1)} s)
   ratio               ${ratio.toFixed(2)} product/baseline  ${check(ratio >= 0.8)} ≥ 0.8
   CPU seconds         baseline run: ${baselineCpu}
+                      pause between them (65 s): ${pauseCpu}
                       Lethe run: ${productCpu}
   worker memory       peak ${afterRun.peakMb.toFixed(0)} MB during the run; with ${WAITING} requests waiting on owners: ${waitingMemory.rssMb.toFixed(0)} MB now, ${waitingMemory.peakMb.toFixed(0)} MB peak
   API POST (create)   ${N} sequential-ish creates: p50 ${ms(percentile(postLatencies, 50))}, p99 ${ms(percentile(postLatencies, 99))}; at 20/s: p50 ${ms(percentile(postLoadLatencies, 50))}, p99 ${ms(percentile(postLoadLatencies, 99))}
