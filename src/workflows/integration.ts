@@ -113,7 +113,22 @@ export async function IntegrationWorkflow(
       // The integration shows its error whether or not the notice went out.
     }
   };
-  const mailbox: Mailbox = { has, next, report, tellOperators };
+  // One scope for the workflow's whole life, cancelled when a stop arrives: cheaper than a scope
+  // and a race per call (every integration makes at least one), and the commands are the same.
+  let stoppable: wf.CancellationScope | undefined;
+  const unlessStopped = async <T>(work: () => Promise<T>): Promise<{ value: T } | 'stopped'> => {
+    if (!stoppable) {
+      const scope = (stoppable = new wf.CancellationScope());
+      void wf.condition(() => has('stop')).then(() => scope.cancel());
+    }
+    try {
+      return { value: await stoppable.run(work) };
+    } catch (error) {
+      if (wf.isCancellation(error) && has('stop')) return 'stopped';
+      throw error;
+    }
+  };
+  const mailbox: Mailbox = { has, next, report, tellOperators, unlessStopped };
 
   if (input.integration.start === 'manual') {
     await report({ kind: 'pending', reason: 'manual_start' });
@@ -140,23 +155,8 @@ interface Mailbox {
   report(status: PhaseStatus): Promise<void>;
   /** Once per reason: operators are not flooded by a loop of retries. */
   tellOperators(reason: OperatorNoticeInput['reason']): Promise<void>;
-}
-
-/** Runs `work` unless an operator stops the integration first; then the work is cancelled. */
-async function unlessStopped<T>(mailbox: Mailbox, work: () => Promise<T>): Promise<{ value: T } | 'stopped'> {
-  const scope = new wf.CancellationScope();
-  const working = scope.run(work);
-  // One condition for both outcomes, so none is left waiting once the work is done.
-  let settled = false;
-  working.then(
-    () => (settled = true),
-    () => (settled = true),
-  );
-  await wf.condition(() => settled || mailbox.has('stop'));
-  if (settled) return { value: await working };
-  scope.cancel();
-  working.catch(() => undefined);
-  return 'stopped';
+  /** Runs `work` unless an operator stops the integration first; then the work is cancelled. */
+  unlessStopped<T>(work: () => Promise<T>): Promise<{ value: T } | 'stopped'>;
 }
 
 interface Failure {
@@ -236,7 +236,7 @@ async function runApiIntegration(
     let failure: Failure;
     try {
       attempt += 1;
-      const result = await unlessStopped(mailbox, () => call(attempt));
+      const result = await mailbox.unlessStopped(() => call(attempt));
       if (result === 'stopped') return STOPPED;
       const step = result.value;
       if (step.done) return done(step);
@@ -297,7 +297,7 @@ async function runDirectContact(
     // Shown as waiting before the email leaves, so an owner who answers at once is heard.
     await mailbox.report({ ...awaiting, overdue: false });
     try {
-      if ((await unlessStopped(mailbox, () => mailActivities.sendOwnerRequest(ownerRequest))) === 'stopped') {
+      if ((await mailbox.unlessStopped(() => mailActivities.sendOwnerRequest(ownerRequest))) === 'stopped') {
         return STOPPED;
       }
       break;
