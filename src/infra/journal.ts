@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { appendPrivate } from './append-private';
@@ -27,9 +28,13 @@ export class FileJournal implements Journal {
   constructor(private readonly root: string) {}
 
   async read(key: JournalKey): Promise<unknown[]> {
+    const file = this.pathOf(key);
+    // Most walks have no journal yet: asked first, so the read does not fail with ENOENT, whose
+    // error (a captured stack) costs the worker more than the read itself.
+    if (!existsSync(file)) return [];
     let text: string;
     try {
-      text = await readFile(this.pathOf(key), 'utf8');
+      text = await readFile(file, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw error;
