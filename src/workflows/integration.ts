@@ -119,7 +119,13 @@ export async function IntegrationWorkflow(
   const unlessStopped = async <T>(work: () => Promise<T>): Promise<{ value: T } | 'stopped'> => {
     if (!stoppable) {
       const scope = (stoppable = new wf.CancellationScope());
-      void wf.condition(() => has('stop')).then(() => scope.cancel());
+      // Cancelled from outside (the Web UI), the wait itself fails: there is no stop to carry then.
+      void wf
+        .condition(() => has('stop'))
+        .then(
+          () => scope.cancel(),
+          () => undefined,
+        );
     }
     try {
       return { value: await stoppable.run(work) };

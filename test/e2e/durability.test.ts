@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { eventually } from '../support/http';
+import { call, eventually } from '../support/http';
 import { ownerLinkIn, phaseOf, useStack } from '../support/lethe';
 
 describe('durability: the worker stops in the middle of a request', function () {
@@ -85,6 +85,36 @@ describe('durability: the worker stops in the middle of a request', function () 
 describe('an integration workflow that fails outright', function () {
   this.timeout(60_000);
   const suite = useStack();
+
+  it('cancelled from the Web UI during its call, it ends cancelled and shows Error / Lethe error', async () => {
+    await call(suite.stack.crmUrl, 'POST', '/_sandbox/faults', {
+      body: { delay_ms: 8000, times: 1, method: 'GET', path: '/contacts' },
+      key: null,
+    });
+    const created = await suite.lethe.create({
+      type: 'access',
+      subject: { email: 'cancelled@example.com' },
+      integrations: ['crm'],
+    });
+    await eventually(
+      async () => suite.stack.crm.faults.length,
+      (left) => left === 0,
+      { what: 'the slow call to start' },
+    );
+    const integration = suite.stack.temporal.client.workflow.getHandle(`${created.id}/crm/access`);
+    await integration.cancel();
+    await suite.lethe.untilIntegration(created.id, 'crm', 'access', {
+      state: 'Error',
+      detail: 'Lethe error',
+    });
+    assert.equal((await integration.describe()).status.name, 'CANCELLED');
+    const events = (await integration.fetchHistory()).events ?? [];
+    assert.equal(
+      events.filter((e) => e.workflowTaskFailedEventAttributes).length,
+      0,
+      'no workflow task failed on the way (an unhandled rejection would fail every one)',
+    );
+  });
 
   it('shows Error / Lethe error, and a retry runs it again to the end', async () => {
     const created = await suite.lethe.create({
