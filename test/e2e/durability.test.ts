@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { call, eventually } from '../support/http';
-import { ownerLinkIn, phaseOf, useStack } from '../support/lethe';
+import { eventually } from '../support/http';
+import { accessWithSlowCrmCall, ownerLinkIn, phaseOf, useStack } from '../support/lethe';
 
 describe('durability: the worker stops in the middle of a request', function () {
   this.timeout(90_000);
@@ -87,20 +87,7 @@ describe('an integration workflow that fails outright', function () {
   const suite = useStack();
 
   it('cancelled from the Web UI during its call, it ends cancelled and shows Error / Lethe error', async () => {
-    await call(suite.stack.crmUrl, 'POST', '/_sandbox/faults', {
-      body: { delay_ms: 8000, times: 1, method: 'GET', path: '/contacts' },
-      key: null,
-    });
-    const created = await suite.lethe.create({
-      type: 'access',
-      subject: { email: 'cancelled@example.com' },
-      integrations: ['crm'],
-    });
-    await eventually(
-      async () => suite.stack.crm.faults.length,
-      (left) => left === 0,
-      { what: 'the slow call to start' },
-    );
+    const created = await accessWithSlowCrmCall(suite, 'cancelled@example.com');
     const integration = suite.stack.temporal.client.workflow.getHandle(`${created.id}/crm/access`);
     await integration.cancel();
     await suite.lethe.untilIntegration(created.id, 'crm', 'access', {

@@ -1,17 +1,20 @@
 import assert from 'node:assert/strict';
 import type { DeletionStep, Resumable } from '../../src/activities/connectors/connector';
 import { httpConnector } from '../../src/activities/connectors/http';
-import type { InjectedFault } from '../../src/sandbox/controls';
-import { call, eventually } from '../support/http';
-import { phaseOf, useStack } from '../support/lethe';
+import { eventually } from '../support/http';
+import {
+  accessWithSlowCrmCall,
+  injectCrmFault,
+  phaseOf,
+  untilCrmFaultsUsed,
+  useStack,
+} from '../support/lethe';
 import { CRM_TOKEN } from '../support/stack';
 
 describe('an API integration cut short resumes where it was', function () {
   this.timeout(90_000);
   const suite = useStack();
 
-  const injectCrmFault = (fault: InjectedFault) =>
-    call(suite.stack.crmUrl, 'POST', '/_sandbox/faults', { body: fault, key: null });
   const crmCalls = (since: number, method: string, pathStart: string) =>
     suite.stack.crm.calls.filter(
       (c) => c.method === method && c.path.startsWith(pathStart) && Date.parse(c.at) >= since,
@@ -36,7 +39,7 @@ describe('an API integration cut short resumes where it was', function () {
   it('a page loop that failed on page 3 goes on from page 3 when an operator retries', async () => {
     const since = Date.now();
     const email = contactsOf('paged-retry', 35);
-    await injectCrmFault({ status: 400, times: 1, after: 2, method: 'GET', path: '/contacts' });
+    await injectCrmFault(suite.stack, { status: 400, times: 1, after: 2, method: 'GET', path: '/contacts' });
     const created = await suite.lethe.create({
       type: 'access',
       auto_process: true,
@@ -69,18 +72,20 @@ describe('an API integration cut short resumes where it was', function () {
     const since = Date.now();
     const email = contactsOf('paged-shutdown', 25);
     // The second page is slow: the worker shuts down while it is being read.
-    await injectCrmFault({ delay_ms: 8000, times: 1, after: 1, method: 'GET', path: '/contacts' });
+    await injectCrmFault(suite.stack, {
+      delay_ms: 8000,
+      times: 1,
+      after: 1,
+      method: 'GET',
+      path: '/contacts',
+    });
     const created = await suite.lethe.create({
       type: 'access',
       auto_process: true,
       subject: { email },
       integrations: ['crm-paged'],
     });
-    await eventually(
-      async () => suite.stack.crm.faults.length,
-      (left) => left === 0,
-      { what: 'the slow second page to be asked for' },
-    );
+    await untilCrmFaultsUsed(suite.stack, 'the slow second page to be asked for');
     const shutdownStarted = Date.now();
     await suite.stack.stopWorker();
     assert.ok(Date.now() - shutdownStarted < 6000, 'the call in flight was aborted, not waited for');
@@ -110,7 +115,13 @@ describe('an API integration cut short resumes where it was', function () {
   it('a deletion that failed on its third record deletes only what is left when retried', async () => {
     const since = Date.now();
     const email = contactsOf('delete-retry', 5);
-    await injectCrmFault({ status: 400, times: 1, after: 2, method: 'DELETE', path: '/contacts/*' });
+    await injectCrmFault(suite.stack, {
+      status: 400,
+      times: 1,
+      after: 2,
+      method: 'DELETE',
+      path: '/contacts/*',
+    });
     const created = await suite.lethe.create({
       type: 'deletion',
       auto_process: true,
@@ -199,17 +210,7 @@ describe('an API integration cut short resumes where it was', function () {
 
   it('a stop aborts the call in flight at once', async () => {
     const since = Date.now();
-    await injectCrmFault({ delay_ms: 8000, times: 1, method: 'GET', path: '/contacts' });
-    const created = await suite.lethe.create({
-      type: 'access',
-      subject: { email: 'jane.doe@example.com' },
-      integrations: ['crm'],
-    });
-    await eventually(
-      async () => suite.stack.crm.faults.length,
-      (left) => left === 0,
-      { what: 'the slow call to start' },
-    );
+    const created = await accessWithSlowCrmCall(suite, 'jane.doe@example.com');
     const stopped = await suite.lethe.post(`/v1/requests/${created.id}/integrations/crm/stop`);
     assert.equal(stopped.status, 200, JSON.stringify(stopped.body));
     const [aborted] = await eventually(

@@ -1,4 +1,5 @@
 import type { IntegrationView, RequestView } from '../../src/domain';
+import type { InjectedFault } from '../../src/sandbox/controls';
 import { call, eventually, type HttpResult } from './http';
 import { getStack, type ServerKind, type Stack } from './stack';
 
@@ -118,4 +119,29 @@ export function useStack(kind: ServerKind = 'dev'): { readonly stack: Stack; rea
     suite.lethe = new LetheApi(suite.stack);
   });
   return suite;
+}
+
+/** Makes the sandbox CRM misbehave as told, for the next matching calls. */
+export function injectCrmFault(stack: Stack, fault: InjectedFault): Promise<HttpResult> {
+  return call(stack.crmUrl, 'POST', '/_sandbox/faults', { body: fault, key: null });
+}
+
+/** Until the sandbox CRM has used every fault injected: the faulty call has started. */
+export async function untilCrmFaultsUsed(stack: Stack, what: string): Promise<void> {
+  await eventually(
+    async () => stack.crm.faults.length,
+    (left) => left === 0,
+    { what },
+  );
+}
+
+/** An access request to the CRM whose first search hangs for 8 s: answers once that call has started. */
+export async function accessWithSlowCrmCall(
+  suite: { readonly stack: Stack; readonly lethe: LetheApi },
+  email: string,
+): Promise<RequestView> {
+  await injectCrmFault(suite.stack, { delay_ms: 8000, times: 1, method: 'GET', path: '/contacts' });
+  const created = await suite.lethe.create({ type: 'access', subject: { email }, integrations: ['crm'] });
+  await untilCrmFaultsUsed(suite.stack, 'the slow call to start');
+  return created;
 }
