@@ -12,8 +12,8 @@ help:
 	@echo "make test   type-check, lint and run every test against a real Temporal dev server"
 
 $(NPM_STAMP): package.json package-lock.json
-	# `npm ci` refuses this lock file: npm records @swc/core's binaries for this platform only.
-	npm install --no-audit --no-fund --no-save
+	# The lock file records every platform's optional binaries (@swc/core's): `npm ci` installs exactly it.
+	npm ci --no-audit --no-fund
 	@touch $@
 
 install: $(NPM_STAMP)
