@@ -13,6 +13,7 @@ import { ApiError, errorHandler } from './errors';
 import { DEFAULT_RATE_LIMITS, perAddressLimit, perKeyLimit, type RateLimits } from './rate-limits';
 import { RequestService, type Clock } from './request-service';
 import { exportLinker } from './export-link';
+import { pageTokens } from './page-token';
 import { exportsRouter } from './routes/exports';
 import { ownerRouter } from './routes/owner';
 import { requestsRouter } from './routes/requests';
@@ -40,7 +41,7 @@ export interface ApiDependencies {
 const REQUEST_ID_IN_PATH = /^\/v1\/requests\/(req_[a-z0-9]+)/;
 
 export function createApp(deps: ApiDependencies): express.Express {
-  const requests = new RequestService(deps.client, deps.config, {
+  const requests = new RequestService(deps.client, deps.config, pageTokens(deps.tokenSecret), {
     taskQueue: deps.taskQueue,
     clock: deps.clock,
     exportLink: exportLinker(deps.publicUrl, deps.tokenSecret, deps.config.export_link_expiry),

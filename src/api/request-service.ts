@@ -33,6 +33,7 @@ import {
   TASK_QUEUE,
 } from '../workflows/definitions';
 import { ApiError } from './errors';
+import type { PageTokens } from './page-token';
 import { listQuerySchema, type CreateRequestBody } from './schemas';
 
 const listFilterSchema = listQuerySchema.pick({ status: true, type: true, state: true });
@@ -85,6 +86,7 @@ export class RequestService {
   constructor(
     private readonly client: Client,
     private readonly config: LetheConfig,
+    private readonly pageTokens: PageTokens,
     options: { taskQueue?: string; clock?: Clock; exportLink?: ExportLinker } = {},
   ) {
     this.taskQueue = options.taskQueue ?? TASK_QUEUE;
@@ -190,15 +192,16 @@ export class RequestService {
     if (checked.status) clauses.push(`${requestStatusAttribute.name} = '${checked.status}'`);
     if (checked.type) clauses.push(`${requestTypeAttribute.name} = '${checked.type}'`);
     if (checked.state) clauses.push(`${requestStateAttribute.name} = '${checked.state}'`);
+    const query = clauses.join(' AND ');
     const response = await this.client.workflowService
       .listWorkflowExecutions({
         namespace: this.client.options.namespace,
-        query: clauses.join(' AND '),
+        query,
         pageSize: filter.limit,
-        nextPageToken: filter.page_token ? Buffer.from(filter.page_token, 'base64url') : undefined,
+        nextPageToken: filter.page_token ? this.pageTokens.open(filter.page_token, query) : undefined,
       })
       .catch((error: unknown) => {
-        // Temporal refuses a token it did not make: the client's mistake, not ours.
+        // A token signed before Temporal's visibility store changed: the client lists again.
         if (isGrpcServiceError(error) && error.code === GRPC_INVALID_ARGUMENT && filter.page_token) {
           throw new ApiError(
             'MALFORMED_PARAMETER',
@@ -231,7 +234,7 @@ export class RequestService {
     const token = response.nextPageToken;
     return {
       requests,
-      next_page_token: token && token.length > 0 ? Buffer.from(token).toString('base64url') : null,
+      next_page_token: token && token.length > 0 ? this.pageTokens.seal(token, query) : null,
     };
   }
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   DELETION_ANSWERS,
   INTEGRATION_ACTIONS,
+  integrationIdSchema,
   REGULATIONS,
   REQUEST_STATES,
   REQUEST_TYPES,
@@ -39,7 +40,7 @@ export const createRequestSchema = z
     type: z.enum(REQUEST_TYPES),
     subject: subjectSchema,
     regulation: z.enum(REGULATIONS).default('gdpr'),
-    integrations: z.array(z.string().min(1).max(63)).min(1).max(500).optional(),
+    integrations: z.array(integrationIdSchema).min(1).max(500).optional(),
     auto_process: z.boolean().default(false),
     trigger_type: z.enum(TRIGGER_TYPES).default('api'),
   })
@@ -54,17 +55,15 @@ export const listQuerySchema = z
     type: z.enum(REQUEST_TYPES).optional(),
     state: z.enum(REQUEST_STATES as [string, ...string[]]).optional(),
     limit: z.coerce.number().int().min(1).max(100).default(20),
-    // The next_page_token of a previous page: base64url, and never shorter than a few bytes.
+    // The next_page_token of a previous page: a signed token (checked before Temporal is asked).
     page_token: z
       .string()
-      .regex(/^[A-Za-z0-9_-]{8,4096}$/, 'not a next_page_token from a previous page')
+      .regex(/^[A-Za-z0-9_.-]{8,1024}$/, 'not a next_page_token from a previous page')
       .optional(),
   })
   .strict();
 
-export const selectionSchema = z
-  .object({ integrations: z.array(z.string().min(1).max(63)).max(500) })
-  .strict();
+export const selectionSchema = z.object({ integrations: z.array(integrationIdSchema).max(500) }).strict();
 
 export const actionSchema = z.enum(INTEGRATION_ACTIONS);
 export const actionBodySchema = z.object({ actor: z.string().trim().min(1).max(200).optional() }).strict();

@@ -20,10 +20,12 @@ export const retrySchema = z
   })
   .strict();
 
+export const integrationIdSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be lowercase letters, digits, "-" or "_" (at most 63)');
+
 const common = {
-  id: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be lowercase letters, digits, "-" or "_" (at most 63)'),
+  id: integrationIdSchema,
   name: z.string().min(1),
   stage: z.number().int().min(1).default(1),
   start: z.enum(['auto', 'manual']).default('auto'),

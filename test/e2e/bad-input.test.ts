@@ -221,6 +221,39 @@ describe('bad input to the HTTP API', function () {
       error: 'MALFORMED_PARAMETER',
       mentions: 'limit',
     },
+    {
+      name: 'a page_token Lethe did not make',
+      method: 'GET',
+      path: '/v1/requests?page_token=constructor',
+      status: 400,
+      error: 'MALFORMED_PARAMETER',
+      mentions: 'page_token',
+    },
+    {
+      name: 'malformed integration id in an action',
+      method: 'POST',
+      path: '/v1/requests/req_aaaaaaaaaaaaaaaaaaaaaaaaaa/integrations/CRM%20one/stop',
+      status: 400,
+      error: 'MALFORMED_PARAMETER',
+      mentions: 'integration id',
+    },
+    {
+      name: 'malformed integration id in an error log',
+      method: 'GET',
+      path: '/v1/requests/req_aaaaaaaaaaaaaaaaaaaaaaaaaa/integrations/..%2fcrm/error-log',
+      status: 400,
+      error: 'MALFORMED_PARAMETER',
+      mentions: 'integration id',
+    },
+    {
+      name: 'malformed integration id in a selection',
+      method: 'POST',
+      path: '/v1/requests/req_aaaaaaaaaaaaaaaaaaaaaaaaaa/selection',
+      body: { integrations: ['crm', 'Not An Id'] },
+      status: 400,
+      error: 'MALFORMED_PARAMETER',
+      mentions: 'body.integrations.1',
+    },
     { name: 'unknown route', method: 'GET', path: '/v1/nothing-here', status: 404, error: 'ROUTE_NOT_FOUND' },
     {
       name: 'unknown route without a key',
@@ -314,5 +347,43 @@ describe('bad input to the HTTP API', function () {
     );
     const done = await call(stack.apiUrl, 'GET', '/v1/requests?type=portability&status=done');
     assert.ok(!done.body.requests.some((r: { id: string }) => r.id === created.body.id));
+  });
+
+  it('next_page_token pages on; one changed, or from another filter, is refused at once', async () => {
+    for (let i = 0; i < 2; i++) {
+      const created = await call(stack.apiUrl, 'POST', '/v1/requests', {
+        body: { type: 'access', subject: { custom_id: `page-${Date.now()}-${i}` }, integrations: ['crm'] },
+      });
+      assert.equal(created.status, 201);
+    }
+    let first;
+    for (let i = 0; i < 50; i++) {
+      first = await call(stack.apiUrl, 'GET', '/v1/requests?type=access&limit=1');
+      if (first.body.next_page_token) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const token = first!.body.next_page_token as string;
+    assert.equal(typeof token, 'string');
+    const second = await call(stack.apiUrl, 'GET', `/v1/requests?type=access&limit=1&page_token=${token}`);
+    assert.equal(second.status, 200, JSON.stringify(second.body));
+    assert.equal(second.body.requests.length, 1);
+    assert.notEqual(second.body.requests[0].id, first!.body.requests[0].id);
+
+    const changed = `${token.slice(0, 5)}${token[5] === 'A' ? 'B' : 'A'}${token.slice(6)}`;
+    for (const path of [
+      `/v1/requests?type=access&limit=1&page_token=${changed}`,
+      `/v1/requests?type=deletion&limit=1&page_token=${token}`,
+      '/v1/requests?page_token=constructor',
+      `/v1/requests?page_token=${'A'.repeat(64)}`,
+    ]) {
+      const started = performance.now();
+      const refused = await call(stack.apiUrl, 'GET', path);
+      const ms = performance.now() - started;
+      assert.equal(refused.status, 400, `${path}: ${JSON.stringify(refused.body)}`);
+      assert.equal(refused.body.error.name, 'MALFORMED_PARAMETER');
+      assert.match(refused.body.error.message, /page_token/);
+      // Temporal takes some 19 s to refuse a token it did not make: Lethe must not have asked.
+      assert.ok(ms < 1500, `${path} answered in ${Math.round(ms)} ms`);
+    }
   });
 });

@@ -148,6 +148,13 @@ describe('fuzzing every route with malformed input', function () {
           (q) => () => expectContractError('GET', `/v1/requests?${new URLSearchParams(q)}`, { headers: key }),
         ),
     );
+    // Page tokens in next_page_token's own shape (payload.signature), and ids Temporal would be asked about.
+    await property(
+      fc
+        .tuple(fc.base64String({ minLength: 8 }), fc.base64String({ minLength: 4 }))
+        .map(([a, b]) => `${a}.${b}`.replace(/[+/=]/g, '_'))
+        .map((t) => () => expectContractError('GET', `/v1/requests?page_token=${t}`, { headers: key })),
+    );
     await property(
       fakeRequestId.map((id) => () => expectContractError('GET', `/v1/requests/${id}`, { headers: key })),
     );
@@ -190,6 +197,24 @@ describe('fuzzing every route with malformed input', function () {
               headers: { 'Content-Type': 'application/json', ...key },
             }),
       ),
+    );
+    await property(
+      fc
+        .tuple(fc.array(fc.string({ maxLength: 70 }), { minLength: 1, maxLength: 5 }), segment)
+        .filter(([ids]) => ids.some((id) => !/^[a-z0-9][a-z0-9_-]{0,62}$/.test(id)))
+        .map(
+          ([ids, iid]) =>
+            () =>
+              Promise.all([
+                expectContractError('POST', `/v1/requests/${existingRequest}/selection`, {
+                  body: JSON.stringify({ integrations: ids }),
+                  headers: { 'Content-Type': 'application/json', ...key },
+                }),
+                expectContractError('POST', `/v1/requests/${existingRequest}/integrations/${iid}/stop`, {
+                  headers: key,
+                }),
+              ]).then(() => undefined),
+        ),
     );
     await property(
       fc.tuple(fakeRequestId, segment).map(

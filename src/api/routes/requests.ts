@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { integrationIdSchema } from '../../domain';
 import { ApiError } from '../errors';
 import type { BlobStore } from '../../infra/blob-store';
 import type { FileCallLog } from '../../infra/call-log';
@@ -53,16 +54,19 @@ export function requestsRouter(requests: RequestService, callLog: FileCallLog, b
 
   router.post('/requests/:id/integrations/:iid/:action', async (req, res) => {
     const id = requestId(req.params.id);
+    const integrationId = validate(integrationIdSchema, req.params.iid, 'integration id');
     const action = validate(actionSchema, req.params.action, 'action');
     const { actor } = validate(actionBodySchema, req.body ?? {}, 'body');
-    res.json(await requests.act(id, req.params.iid, action, { actor: res.locals.client, by: actor }));
+    res.json(await requests.act(id, integrationId, action, { actor: res.locals.client, by: actor }));
   });
 
   router.get('/requests/:id/integrations/:iid/error-log', async (req, res) => {
-    const request = await requests.get(requestId(req.params.id));
-    const integration = request.integrations.find((i) => i.id === req.params.iid);
+    const id = requestId(req.params.id);
+    const integrationId = validate(integrationIdSchema, req.params.iid, 'integration id');
+    const request = await requests.get(id);
+    const integration = request.integrations.find((i) => i.id === integrationId);
     if (!integration)
-      throw new ApiError('ROUTE_NOT_FOUND', `integration "${req.params.iid}" is not part of this request`);
+      throw new ApiError('ROUTE_NOT_FOUND', `integration "${integrationId}" is not part of this request`);
     const entries = await callLog.read(request.id, integration.id);
     res.attachment(`${request.id}-${integration.id}-error-log.json`);
     res.json({ request_id: request.id, integration_id: integration.id, error: integration.error, entries });
