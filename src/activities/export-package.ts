@@ -11,13 +11,21 @@ export interface ExportInput {
   categories: Record<string, string[]>;
 }
 
-/** A CSV of the records: one column per top-level field; nested values as JSON. RFC 4180 quoting. */
+/** Text a spreadsheet would run as a formula (OWASP's CSV injection list). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * A CSV of the records: one column per top-level field; nested values as JSON. RFC 4180 quoting.
+ * The third party's text may be hostile: one that starts like a formula is quoted and prefixed with `'`.
+ */
 export function recordsCsv(records: ConnectorRecord[]): string {
   const columns = [...new Set(records.flatMap((r) => Object.keys(r)))];
   const cell = (value: unknown) => {
     if (value === undefined || value === null) return '';
     const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
-    return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+    const formula = typeof value === 'string' && FORMULA_START.test(text);
+    const safe = formula ? `'${text}` : text;
+    return formula || /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
   };
   const lines = [columns.map(cell), ...records.map((r) => columns.map((c) => cell(r[c])))];
   return `${lines.map((l) => l.join(',')).join('\r\n')}\r\n`;

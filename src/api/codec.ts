@@ -57,7 +57,6 @@ export function codecRouter(deps: {
         'Access-Control-Allow-Origin': origin,
         'Access-Control-Allow-Methods': 'POST, OPTIONS',
         'Access-Control-Allow-Headers': 'Content-Type, X-Namespace, Authorization, X-Authorization',
-        'Access-Control-Allow-Credentials': 'true',
         Vary: 'Origin',
       });
     }

@@ -35,8 +35,28 @@ export interface ApiMetrics {
   httpDuration: Histogram<'method' | 'route' | 'status'>;
 }
 
-/** `requestsByState` is asked when Prometheus scrapes: the count of open requests in each state. */
+/** How long a count of requests by state answers scrapes: each count is one Temporal query per state. */
+const REQUEST_COUNT_MAX_AGE_MS = 5000;
+
+/** The last answer while it is young enough, and one call at a time however many ask at once. */
+function reusedFor<T>(maxAgeMs: number, produce: () => Promise<T>): () => Promise<T> {
+  let last: { at: number; value: Promise<T> } | undefined;
+  return () => {
+    if (!last || performance.now() - last.at > maxAgeMs) {
+      const value = produce();
+      last = { at: performance.now(), value };
+      // A failed count is not kept: the next scrape asks again.
+      value.catch(() => {
+        if (last?.value === value) last = undefined;
+      });
+    }
+    return last.value;
+  };
+}
+
+/** `requestsByState` is asked when Prometheus scrapes (at most every few seconds): open requests by state. */
 export function createApiMetrics(requestsByState: () => Promise<Record<string, number>>): ApiMetrics {
+  const countByState = reusedFor(REQUEST_COUNT_MAX_AGE_MS, requestsByState);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'lethe_api_' });
   new Gauge({
@@ -45,7 +65,7 @@ export function createApiMetrics(requestsByState: () => Promise<Record<string, n
     labelNames: ['state'],
     registers: [registry],
     async collect() {
-      for (const [state, count] of Object.entries(await requestsByState())) this.set({ state }, count);
+      for (const [state, count] of Object.entries(await countByState())) this.set({ state }, count);
     },
   });
   return {
