@@ -3,6 +3,7 @@ import helmet from 'helmet';
 import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import type { LetheConfig } from '../domain';
+import type { TrustProxy } from '../config/environment';
 import type { BlobStore } from '../infra/blob-store';
 import type { FileCallLog } from '../infra/call-log';
 import type { Logger } from '../infra/logger';
@@ -10,7 +11,13 @@ import { requireApiKey } from './auth';
 import { createApiMetrics } from '../infra/metrics';
 import { codecRouter } from './codec';
 import { ApiError, errorHandler } from './errors';
-import { DEFAULT_RATE_LIMITS, perAddressLimit, perKeyLimit, type RateLimits } from './rate-limits';
+import {
+  DEFAULT_RATE_LIMITS,
+  failedKeyLimit,
+  perAddressLimit,
+  perKeyLimit,
+  type RateLimits,
+} from './rate-limits';
 import { RequestService, type Clock } from './request-service';
 import { exportLinker } from './export-link';
 import { pageTokens } from './page-token';
@@ -33,9 +40,20 @@ export interface ApiDependencies {
   /** Web UI origins allowed to call the codec endpoint from a browser. */
   codecOrigins: string[];
   rateLimits?: RateLimits;
+  /** Which proxies' X-Forwarded-For names the client (the per-address limits' key). */
+  trustProxy?: TrustProxy;
   taskQueue?: string;
   clock?: Clock;
 }
+
+/** Another type of body would be skipped by the JSON parser and answered as missing fields. */
+const jsonBodiesOnly: express.RequestHandler = (req, _res, next) => {
+  const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
+  if (hasBody && !req.is('application/json')) {
+    throw new ApiError('MALFORMED_PARAMETER', 'Content-Type: the body must be sent as application/json', 415);
+  }
+  next();
+};
 
 /** Request ids are random: safe in logs, unlike the rest of some URLs. */
 const REQUEST_ID_IN_PATH = /^\/v1\/requests\/(req_[a-z0-9]+)/;
@@ -50,6 +68,7 @@ export function createApp(deps: ApiDependencies): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.set('trust proxy', deps.trustProxy ?? false);
   // The owner's page has inline styles and nothing else; everything else is JSON or a zip.
   app.use(
     helmet({
@@ -99,10 +118,12 @@ export function createApp(deps: ApiDependencies): express.Express {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
+  app.use(['/v1', '/codec'], failedKeyLimit(limits.failedKeysPerAddress));
   app.use(
     '/v1',
     requireApiKey(deps.apiKeys),
     perKeyLimit(limits.perKey),
+    jsonBodiesOnly,
     express.json({ limit: '64kb' }),
     requestsRouter(requests, deps.callLog, deps.blobs),
   );

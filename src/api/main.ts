@@ -35,6 +35,7 @@ async function main() {
     codec: new EncryptionCodec(environment.encryptionKeys),
     codecOrigins: environment.codecOrigins,
     rateLimits: environment.rateLimits,
+    trustProxy: environment.trustProxy,
     blobs: blobStoreFor(environment),
     callLog: new FileCallLog(requestsFolder(environment)),
     log,

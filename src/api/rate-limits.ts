@@ -2,13 +2,17 @@ import { ipKeyGenerator, rateLimit, type Options } from 'express-rate-limit';
 import type { RequestHandler } from 'express';
 import { ApiError } from './errors';
 
-/** Requests per minute: per API key on /v1, per client address on the public routes. */
+/**
+ * Requests per minute: per API key on /v1, per client address on the public routes, and wrong API
+ * keys per client address.
+ */
 export interface RateLimits {
   perKey: number;
   perAddress: number;
+  failedKeysPerAddress: number;
 }
 
-export const DEFAULT_RATE_LIMITS: RateLimits = { perKey: 600, perAddress: 120 };
+export const DEFAULT_RATE_LIMITS: RateLimits = { perKey: 600, perAddress: 120, failedKeysPerAddress: 20 };
 
 /** The contract's 429 RATE_LIMITED, with Retry-After in seconds. */
 const refuse: Options['handler'] = (req, res, next) => {
@@ -30,6 +34,8 @@ export function perKeyLimit(limit: number): RequestHandler {
   });
 }
 
+const byAddress: Options['keyGenerator'] = (req) => ipKeyGenerator(req.ip ?? 'unknown');
+
 /** Owners' links, export links and the codec endpoint carry their own credential: bounded per address. */
 export function perAddressLimit(limit: number): RequestHandler {
   return rateLimit({
@@ -37,7 +43,24 @@ export function perAddressLimit(limit: number): RequestHandler {
     limit,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
-    keyGenerator: (req) => ipKeyGenerator(req.ip ?? 'unknown'),
+    keyGenerator: byAddress,
+    handler: refuse,
+  });
+}
+
+/**
+ * Before the API key check: only answers that refused the key count, so keys cannot be guessed at
+ * speed from one address. No RateLimit headers: they would show a second budget on every answer.
+ */
+export function failedKeyLimit(limit: number): RequestHandler {
+  return rateLimit({
+    windowMs: 60_000,
+    limit,
+    standardHeaders: false,
+    legacyHeaders: false,
+    keyGenerator: byAddress,
+    skipSuccessfulRequests: true,
+    requestWasSuccessful: (_req, res) => res.statusCode !== 401,
     handler: refuse,
   });
 }

@@ -1,9 +1,28 @@
 import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { describeConfigIssues } from '../domain';
 import { newEncryptionKey, parseEncryptionKeys, type EncryptionKeys } from '../infra/payload-codec';
+
+/** Express's `trust proxy`: how many proxies, or which, stand before the API; false: none. */
+export type TrustProxy = number | string[] | false;
+
+/** An address or subnet (`10.0.0.0/8`), or one of express's names for a range. */
+function isProxyAddress(entry: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
+
+function trustProxyOf(value: string): TrustProxy {
+  if (value === '') return false;
+  if (/^\d+$/.test(value)) return Number(value) === 0 ? false : Number(value);
+  return value.split(',').map((entry) => entry.trim());
+}
 
 /** Lethe's environment (contract section 7), validated once at start-up. */
 const environmentSchema = z.object({
@@ -29,6 +48,18 @@ const environmentSchema = z.object({
   /** Requests per minute per API key, and per client address on owner, export and codec links. */
   LETHE_RATE_LIMIT: z.coerce.number().int().min(1).default(600),
   LETHE_PUBLIC_RATE_LIMIT: z.coerce.number().int().min(1).default(120),
+  /** Wrong API keys per minute per client address, before every call from there is refused. */
+  LETHE_FAILED_KEY_LIMIT: z.coerce.number().int().min(1).default(20),
+  /** Behind a proxy: its hop count, or its addresses or subnets (comma-separated). Unset: no proxy. */
+  LETHE_TRUST_PROXY: z
+    .string()
+    .trim()
+    .default('')
+    .refine(
+      (value) =>
+        value === '' || /^\d+$/.test(value) || value.split(',').every((e) => isProxyAddress(e.trim())),
+      'a hop count, or comma-separated proxy addresses or subnets (e.g. 10.0.0.0/8, loopback)',
+    ),
   /** Where records, uploads and exports are kept: the data folder, or an S3 bucket. */
   LETHE_BLOB_STORE: z.enum(['file', 's3']).default('file'),
   LETHE_S3_BUCKET: z.string().min(3).optional(),
@@ -53,7 +84,8 @@ export interface Environment {
   /** True when no keys were configured and the generated development key is in use. */
   developmentEncryptionKey: boolean;
   codecOrigins: string[];
-  rateLimits: { perKey: number; perAddress: number };
+  rateLimits: { perKey: number; perAddress: number; failedKeysPerAddress: number };
+  trustProxy: TrustProxy;
   blobStore: { kind: 'file' } | { kind: 's3'; bucket: string; endpoint?: string; region: string };
 }
 
@@ -127,7 +159,12 @@ export function loadEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
     codecOrigins: e.LETHE_CODEC_ORIGINS.split(',')
       .map((o) => o.trim())
       .filter(Boolean),
-    rateLimits: { perKey: e.LETHE_RATE_LIMIT, perAddress: e.LETHE_PUBLIC_RATE_LIMIT },
+    rateLimits: {
+      perKey: e.LETHE_RATE_LIMIT,
+      perAddress: e.LETHE_PUBLIC_RATE_LIMIT,
+      failedKeysPerAddress: e.LETHE_FAILED_KEY_LIMIT,
+    },
+    trustProxy: trustProxyOf(e.LETHE_TRUST_PROXY),
     blobStore:
       e.LETHE_BLOB_STORE === 's3'
         ? { kind: 's3', bucket: e.LETHE_S3_BUCKET!, endpoint: e.LETHE_S3_ENDPOINT, region: e.LETHE_S3_REGION }

@@ -147,7 +147,7 @@ describe('fault injection: kill -9, a Temporal restart, 30% transient errors', f
         codec: new EncryptionCodec(keys),
         codecOrigins: [],
         log,
-        rateLimits: { perKey: 1_000_000, perAddress: 1_000_000 },
+        rateLimits: { perKey: 1_000_000, perAddress: 1_000_000, failedKeysPerAddress: 1_000_000 },
       }),
     );
     lethe = new LetheApi({ apiUrl });

@@ -30,7 +30,7 @@ describe('an API that holds against abuse', function () {
         codec: new EncryptionCodec(stack.environment.encryptionKeys),
         codecOrigins: [],
         log: stack.log,
-        rateLimits: { perKey: 5, perAddress: 3 },
+        rateLimits: { perKey: 5, perAddress: 3, failedKeysPerAddress: 1000 },
       }),
     );
     await new Promise<void>((resolve) => limited.listen(0, '127.0.0.1', resolve));

@@ -169,7 +169,7 @@ export class Stack {
         codec: new EncryptionCodec(this.environment.encryptionKeys),
         codecOrigins: ['http://127.0.0.1:8233'],
         // The suites call the API thousands of times; the limits have a test of their own.
-        rateLimits: { perKey: 1_000_000, perAddress: 1_000_000 },
+        rateLimits: { perKey: 1_000_000, perAddress: 1_000_000, failedKeysPerAddress: 1_000_000 },
         blobs: new FileBlobStore(path.join(this.dataDir, 'blobs')),
         callLog: new FileCallLog(path.join(this.dataDir, 'blobs')),
         log: this.log,
