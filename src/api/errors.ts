@@ -124,6 +124,8 @@ export function apiErrorOf(error: unknown, req: Request, log: Logger): ApiError 
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const apiError = apiErrorOf(error, req, log);
+    // A download that failed midway: the client must not take what it got for the whole file.
+    if (res.headersSent) return void res.destroy();
     if (apiError.errorName === 'MAINTENANCE_ERROR') res.set('Retry-After', '1');
     res.status(apiError.http).json(apiError.toBody());
   };

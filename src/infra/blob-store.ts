@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 
 /**
  * Where the subject's data lives: records found, files uploaded, exports. Keys are generated here,
@@ -9,6 +10,8 @@ import path from 'node:path';
 export interface BlobStore {
   put(requestId: string, content: Buffer | string, extension: string): Promise<string>;
   get(key: string): Promise<Buffer>;
+  /** The blob as a stream, for downloads: a missing blob fails here, before anything is sent. */
+  open(key: string): Promise<Readable>;
   /** Everything kept for one request: what retention removes when it ends. */
   deleteRequest(requestId: string): Promise<void>;
 }
@@ -50,6 +53,10 @@ export class FileBlobStore implements BlobStore {
 
   async get(key: string): Promise<Buffer> {
     return readFile(this.pathOf(key));
+  }
+
+  async open(key: string): Promise<Readable> {
+    return (await open(this.pathOf(key))).createReadStream();
   }
 
   async deleteRequest(requestId: string): Promise<void> {

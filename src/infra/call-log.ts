@@ -1,5 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { appendPrivate } from './append-private';
 
 /** One HTTP call an integration made (or the failure that kept it from making one). */
@@ -33,18 +34,36 @@ export class FileCallLog {
     );
   }
 
-  async read(requestId: string, integrationId: string): Promise<CallLogEntry[]> {
-    let text: string;
+  /**
+   * The JSON document `{ ...head, entries: [...] }`, in pieces read as they are sent: a log grows
+   * with every attempt of every call, so it is never held whole.
+   */
+  async *document(requestId: string, integrationId: string, head: object): AsyncGenerator<string> {
+    yield `${JSON.stringify(head).slice(0, -1)},"entries":[`;
+    let first = true;
+    for await (const line of this.lines(requestId, integrationId)) {
+      yield first ? line : `,${line}`;
+      first = false;
+    }
+    yield ']}';
+  }
+
+  /** Each line is one entry as append wrote it: JSON already. */
+  private async *lines(requestId: string, integrationId: string): AsyncGenerator<string> {
+    let file: FileHandle;
     try {
-      text = await readFile(this.fileOf(requestId, integrationId), 'utf8');
+      file = await open(this.fileOf(requestId, integrationId));
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw error;
     }
-    return text
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as CallLogEntry);
+    const input = file.createReadStream();
+    try {
+      for await (const line of createInterface({ input, crlfDelay: Infinity })) if (line) yield line;
+    } finally {
+      // A download cut short stops the loop: the file is closed either way.
+      input.destroy();
+    }
   }
 
   private fileOf(requestId: string, integrationId: string): string {

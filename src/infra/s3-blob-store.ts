@@ -6,6 +6,7 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
+import type { Readable } from 'node:stream';
 import { checkBlobKey, checkRequestId, newBlobKey, type BlobStore } from './blob-store';
 
 /**
@@ -35,9 +36,18 @@ export class S3BlobStore implements BlobStore {
   }
 
   async get(key: string): Promise<Buffer> {
+    return Buffer.from(await (await this.body(key)).transformToByteArray());
+  }
+
+  async open(key: string): Promise<Readable> {
+    // In Node, the SDK's body is an http.IncomingMessage.
+    return (await this.body(key)) as unknown as Readable;
+  }
+
+  private async body(key: string) {
     const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: checkBlobKey(key) }));
     if (!object.Body) throw new Error(`blob ${key} has no body`);
-    return Buffer.from(await object.Body.transformToByteArray());
+    return object.Body;
   }
 
   async deleteRequest(requestId: string): Promise<void> {

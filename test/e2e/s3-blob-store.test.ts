@@ -55,6 +55,10 @@ describe('the S3 blob store, against an S3-compatible server on 127.0.0.1', func
     const key = await store.put('req_s3test', binary, 'bin');
     assert.match(key, /^req_s3test\/[0-9a-f-]{36}\.bin$/);
     assert.ok((await store.get(key)).equals(binary));
+    // What downloads stream.
+    const chunks: Buffer[] = [];
+    for await (const chunk of await store.open(key)) chunks.push(chunk as Buffer);
+    assert.ok(Buffer.concat(chunks).equals(binary));
     const text = await store.put('req_s3test', '[{"id":1}]', 'json');
     assert.equal((await store.get(text)).toString('utf8'), '[{"id":1}]');
   });

@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { Router } from 'express';
 import { integrationIdSchema } from '../../domain';
 import { ApiError } from '../errors';
@@ -67,14 +69,15 @@ export function requestsRouter(requests: RequestService, callLog: FileCallLog, b
     const integration = request.integrations.find((i) => i.id === integrationId);
     if (!integration)
       throw new ApiError('ROUTE_NOT_FOUND', `integration "${integrationId}" is not part of this request`);
-    const entries = await callLog.read(request.id, integration.id);
+    const head = { request_id: request.id, integration_id: integration.id, error: integration.error };
     res.attachment(`${request.id}-${integration.id}-error-log.json`);
-    res.json({ request_id: request.id, integration_id: integration.id, error: integration.error, entries });
+    res.type('application/json');
+    await pipeline(Readable.from(callLog.document(request.id, integration.id, head)), res);
   });
 
   router.get('/requests/:id/export', async (req, res) => {
     const id = requestId(req.params.id);
-    sendExport(res, id, await blobs.get(await requests.exportOf(id)));
+    await sendExport(res, id, await blobs.open(await requests.exportOf(id)));
   });
 
   return router;
