@@ -30,7 +30,10 @@ import { TestSmtpServer } from './smtp';
 import { testIntegrations } from './integrations';
 
 export const API_KEY = 'test-key';
-const TEST_KEYS = [newEncryptionKey(), newEncryptionKey()];
+export const TOKEN_SECRET = 'test-secret-test-secret-test-secret-0123';
+export const CODEC_SECRET = 'test-codec-secret-test-codec-secret-0123';
+/** Two keys, as after a rotation: the first encrypts. */
+export const ENCRYPTION_KEYS = `test-2:${newEncryptionKey()},test-1:${newEncryptionKey()}`;
 export const CRM_TOKEN = 'test-crm-token';
 export const BATCH_API_KEY = 'test-batch-api-key';
 export const BATCH_REST_KEY = 'test-batch-rest-key';
@@ -148,9 +151,9 @@ export class Stack {
       LETHE_DATA_DIR: this.dataDir,
       LETHE_PUBLIC_URL: this.apiUrl,
       SMTP_URL: `smtp://127.0.0.1:${this.smtp.port}`,
-      LETHE_TOKEN_SECRET: 'test-secret-test-secret-test-secret-0123',
-      // Two keys, as after a rotation: the first encrypts.
-      LETHE_ENCRYPTION_KEYS: `test-2:${TEST_KEYS[0]},test-1:${TEST_KEYS[1]}`,
+      LETHE_TOKEN_SECRET: TOKEN_SECRET,
+      LETHE_CODEC_SECRET: CODEC_SECRET,
+      LETHE_ENCRYPTION_KEYS: ENCRYPTION_KEYS,
     });
     // The API's client encrypts like the worker; `temporal.client` stays raw, to see what is stored.
     this.client = new Client({
@@ -164,7 +167,8 @@ export class Stack {
         client: this.client,
         config: this.config,
         apiKeys: this.environment.apiKeys,
-        tokenSecret: this.environment.tokenSecret,
+        tokenSecrets: this.environment.tokenSecrets,
+        codecSecrets: this.environment.codecSecrets,
         publicUrl: this.environment.publicUrl,
         codec: new EncryptionCodec(this.environment.encryptionKeys),
         codecOrigins: ['http://127.0.0.1:8233'],

@@ -1,5 +1,6 @@
 import { Router, type Response } from 'express';
 import type { BlobStore } from '../../infra/blob-store';
+import type { SecretList } from '../../infra/signed-token';
 import { exportLinkRequest } from '../export-link';
 import type { RequestService } from '../request-service';
 
@@ -13,11 +14,11 @@ export function sendExport(res: Response, requestId: string, zipped: Buffer): vo
 export function exportsRouter(deps: {
   requests: RequestService;
   blobs: BlobStore;
-  tokenSecret: string;
+  tokenSecrets: SecretList;
 }): Router {
   const router = Router();
   router.get('/exports/:token', async (req, res) => {
-    const requestId = exportLinkRequest(req.params.token, deps.tokenSecret, new Date());
+    const requestId = exportLinkRequest(req.params.token, deps.tokenSecrets, new Date());
     sendExport(res, requestId, await deps.blobs.get(await deps.requests.exportOf(requestId)));
   });
   return router;
