@@ -3,9 +3,10 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { temporal } from '@temporalio/proto';
 import { exited, freePort, startLetheProcess, stopProcess } from '../../scripts/processes';
 import { call, eventually } from '../support/http';
-import { useStack } from '../support/lethe';
+import { injectCrmFault, phaseOf, useStack } from '../support/lethe';
 import { testIntegrations } from '../support/integrations';
 import { API_KEY, CODEC_SECRET, ENCRYPTION_KEYS, TOKEN_SECRET } from '../support/stack';
 
@@ -25,6 +26,14 @@ function started(child: ChildProcess): Started {
   child.stderr?.on('data', (chunk: Buffer) => chunks.push(chunk));
   return { child, output: () => Buffer.concat(chunks).toString('utf8') };
 }
+
+/** The payloads of a history event as the codec protocol carries them (base64 JSON). */
+const toWire = (p: temporal.api.common.v1.IPayload) => ({
+  metadata: Object.fromEntries(
+    Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+  ),
+  data: Buffer.from(p.data ?? []).toString('base64'),
+});
 
 describe('secrets that can be rotated and are never printed', function () {
   this.timeout(120_000);
@@ -188,5 +197,41 @@ describe('secrets that can be rotated and are never printed', function () {
       }
       assert.ok(!existsSync(dataDir) || readdirSync(dataDir).length === 0, 'a secret was generated');
     }
+  });
+
+  it('an integration’s failure message is not in clear text in Temporal’s history, and Lethe’s codec decodes it', async () => {
+    await injectCrmFault(suite.stack, { status: 500, times: 1, method: 'GET', path: '/contacts' });
+    const created = await suite.lethe.create({
+      type: 'access',
+      subject: { email: 'failure.message@example.com' },
+      integrations: ['crm'],
+    });
+    const request = await suite.lethe.until(
+      created.id,
+      (r) => phaseOf(r, 'crm', 'access')?.state === 'Error',
+      'the integration to fail',
+    );
+    // The workflow read the message back through the codec: Lethe shows it, not "Encoded failure".
+    assert.deepEqual(phaseOf(request, 'crm', 'access'), { state: 'Error', detail: 'Internal Server Error' });
+    const history = await suite.stack.temporal.client.workflow
+      .getHandle(`${created.id}/crm/access`)
+      .fetchHistory();
+    const bytes = Buffer.from(temporal.api.history.v1.History.encode(history).finish()).toString('latin1');
+    assert.ok(!bytes.includes('Internal Server Error'), 'the failure message is stored in clear text');
+    assert.ok(!bytes.includes('asIntegrationFailure'), 'the failure’s stack trace is stored in clear text');
+
+    const failed = history.events?.find((e) => e.activityTaskFailedEventAttributes);
+    const encodedAttributes = failed?.activityTaskFailedEventAttributes?.failure?.encodedAttributes;
+    assert.ok(encodedAttributes, 'the failure carries encoded attributes');
+    // As the Web UI asks: the endpoint's path secret, no API key.
+    const decoded = await call(suite.stack.apiUrl, 'POST', `/codec/${CODEC_SECRET}/decode`, {
+      key: null,
+      body: { payloads: [toWire(encodedAttributes)] },
+      headers: { Origin: 'http://127.0.0.1:8233' },
+    });
+    assert.equal(decoded.status, 200);
+    const attributes = JSON.parse(Buffer.from(decoded.body.payloads[0].data, 'base64').toString('utf8'));
+    assert.equal(attributes.message, 'Internal Server Error');
+    assert.match(attributes.stack_trace, /asIntegrationFailure/);
   });
 });

@@ -20,7 +20,12 @@ import type { LetheConfig } from '../../src/domain';
 import { FileBlobStore } from '../../src/infra/blob-store';
 import { FileCallLog } from '../../src/infra/call-log';
 import { createLogger } from '../../src/infra/logger';
-import { encryptedDataConverter, EncryptionCodec, newEncryptionKey } from '../../src/infra/payload-codec';
+import {
+  encryptedDataConverter,
+  EncryptionCodec,
+  FAILURE_CONVERTER_PATH,
+  newEncryptionKey,
+} from '../../src/infra/payload-codec';
 import { createSandboxBatch, type SandboxBatch } from '../../src/sandbox/batch';
 import { CRM_BASIC_USER, createSandboxCrm, type SandboxCrm } from '../../src/sandbox/crm';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/definitions';
@@ -47,6 +52,7 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   bundle ??= bundleWorkflowCode({
     workflowsPath: require.resolve('../../src/workflows'),
+    failureConverterPath: FAILURE_CONVERTER_PATH,
     logger: new DefaultLogger('WARN'),
   });
   return bundle;
