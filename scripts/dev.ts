@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { codecPathToken } from '../src/api/codec';
+import { codecEndpointHint } from '../src/api/codec';
 import { DEVELOPMENT_KEY_FILE, loadEnvironment } from '../src/config/environment';
 import { SEARCH_ATTRIBUTES } from '../src/workflows/definitions';
 import { temporalCliPath } from './temporal-binaries';
@@ -99,11 +99,11 @@ async function main() {
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
   mkdirSync(DATA_DIR, { recursive: true });
-  // Made here once (the token secret, a development key if none is configured), then read by the
-  // worker and the API alike; the Web UI decodes payloads through the API's codec endpoint.
+  // Made here once (the token and codec secrets, a development key, unless configured), then read
+  // by the worker and the API alike; the Web UI decodes payloads through the API's codec endpoint.
   const environment = loadEnvironment(env);
   const api = `http://127.0.0.1:${API_PORT}`;
-  const codecEndpoint = `${api}/codec/${codecPathToken(environment.tokenSecret)}`;
+  const codecEndpoint = `${api}/codec/${environment.codecSecrets[0]}`;
 
   start('temporal', temporalCliPath(), [
     'server',
@@ -138,7 +138,8 @@ async function main() {
   Lethe is running.
 
     API              ${api}        (X-Authorization: ${API_KEY})
-    Temporal Web UI  http://127.0.0.1:${UI_PORT}   (decodes payloads through the API's codec endpoint)
+    Temporal Web UI  http://127.0.0.1:${UI_PORT}   (decodes payloads through the API's codec endpoint,
+                     set for it to ${codecEndpointHint(api, environment)})
     Sandbox CRM      http://127.0.0.1:${CRM_PORT}
     Sandbox Batch    http://127.0.0.1:${BATCH_PORT}  (custom_id jane.doe has data)
     Data folder      ${DATA_DIR}   (owner emails land in ${path.join(DATA_DIR, 'outbox')})

@@ -100,12 +100,14 @@ export class TemporalDevServer {
 /**
  * A Lethe process, the worker or the API, configured by `env` on top of this process's environment
  * (one process, so SIGKILL kills it whole): from `src` through tsx, or, with `from: 'build'`, as
- * it ships, `node dist/<which>/main.js` (`npm run build` first).
+ * it ships, `node dist/<which>/main.js` (`npm run build` first). With `captured`, its stdout and
+ * stderr are pipes for the caller to read (who then must, or the process blocks on a full pipe).
  */
 export function startLetheProcess(
   which: 'worker' | 'api',
   env: NodeJS.ProcessEnv,
   from: 'source' | 'build' = 'source',
+  output: 'quiet' | 'captured' = 'quiet',
 ): ChildProcess {
   const args =
     from === 'build'
@@ -114,6 +116,6 @@ export function startLetheProcess(
   return spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: output === 'captured' ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'ignore', 'inherit'],
   });
 }

@@ -17,7 +17,12 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { encryptedDataConverter, newEncryptionKey, parseEncryptionKeys } from '../../src/infra/payload-codec';
+import {
+  encryptedDataConverter,
+  FAILURE_CONVERTER_PATH,
+  newEncryptionKey,
+  parseEncryptionKeys,
+} from '../../src/infra/payload-codec';
 import { getRequestQuery } from '../../src/workflows/definitions';
 import { createSandboxCrm, type SandboxCrm } from '../../src/sandbox/crm';
 import type { BaselineShape } from './baseline-workflows';
@@ -163,7 +168,12 @@ async function main() {
     const baselineBundle = path.join(scratch, 'baseline-workflows.js');
     writeFileSync(
       productBundle,
-      (await bundleWorkflowCode({ workflowsPath: path.join(ROOT, 'src/workflows') })).code,
+      (
+        await bundleWorkflowCode({
+          workflowsPath: path.join(ROOT, 'src/workflows'),
+          failureConverterPath: FAILURE_CONVERTER_PATH,
+        })
+      ).code,
     );
     writeFileSync(
       baselineBundle,

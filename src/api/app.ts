@@ -7,6 +7,7 @@ import type { TrustProxy } from '../config/environment';
 import type { BlobStore } from '../infra/blob-store';
 import type { FileCallLog } from '../infra/call-log';
 import type { Logger } from '../infra/logger';
+import type { SecretList } from '../infra/signed-token';
 import { requireApiKey } from './auth';
 import { createApiMetrics } from '../infra/metrics';
 import { codecRouter } from './codec';
@@ -29,7 +30,8 @@ export interface ApiDependencies {
   client: Client;
   config: LetheConfig;
   apiKeys: string[];
-  tokenSecret: string;
+  /** Sign owner and export links (the first signs, all verify). */
+  tokenSecrets: SecretList;
   /** Base of the links Lethe hands out (the export's data_url). */
   publicUrl: string;
   blobs: BlobStore;
@@ -37,6 +39,8 @@ export interface ApiDependencies {
   log: Logger;
   /** Decodes payloads for the Temporal Web UI (the codec endpoint). */
   codec: PayloadCodec;
+  /** Open the Web UI's codec endpoint path, `/codec/<secret>/…`. */
+  codecSecrets: SecretList;
   /** Web UI origins allowed to call the codec endpoint from a browser. */
   codecOrigins: string[];
   rateLimits?: RateLimits;
@@ -59,10 +63,10 @@ const jsonBodiesOnly: express.RequestHandler = (req, _res, next) => {
 const REQUEST_ID_IN_PATH = /^\/v1\/requests\/(req_[a-z0-9]+)/;
 
 export function createApp(deps: ApiDependencies): express.Express {
-  const requests = new RequestService(deps.client, deps.config, pageTokens(deps.tokenSecret), {
+  const requests = new RequestService(deps.client, deps.config, pageTokens(deps.tokenSecrets), {
     taskQueue: deps.taskQueue,
     clock: deps.clock,
-    exportLink: exportLinker(deps.publicUrl, deps.tokenSecret, deps.config.export_link_expiry),
+    exportLink: exportLinker(deps.publicUrl, deps.tokenSecrets, deps.config.export_link_expiry),
   });
   const limits = deps.rateLimits ?? DEFAULT_RATE_LIMITS;
   const app = express();
@@ -129,13 +133,13 @@ export function createApp(deps: ApiDependencies): express.Express {
   );
   const publicLimit = perAddressLimit(limits.perAddress);
   app.use(['/owner', '/exports', '/codec'], publicLimit);
-  app.use(exportsRouter({ requests, blobs: deps.blobs, tokenSecret: deps.tokenSecret }));
-  app.use(ownerRouter({ requests, blobs: deps.blobs, tokenSecret: deps.tokenSecret, log: deps.log }));
+  app.use(exportsRouter({ requests, blobs: deps.blobs, tokenSecrets: deps.tokenSecrets }));
+  app.use(ownerRouter({ requests, blobs: deps.blobs, tokenSecrets: deps.tokenSecrets, log: deps.log }));
   app.use(
     codecRouter({
       codec: deps.codec,
       apiKeys: deps.apiKeys,
-      tokenSecret: deps.tokenSecret,
+      codecSecrets: deps.codecSecrets,
       allowedOrigins: deps.codecOrigins,
     }),
   );

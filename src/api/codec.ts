@@ -1,16 +1,17 @@
-import { createHmac } from 'node:crypto';
 import express, { Router, type RequestHandler } from 'express';
 import type { Payload, PayloadCodec } from '@temporalio/common';
+import type { SecretList } from '../infra/signed-token';
 import { z } from 'zod';
-import { requireApiKey, sameSecret } from './auth';
+import type { Environment } from '../config/environment';
+import { keyFingerprint, requireApiKey, sameSecret } from './auth';
 import { ApiError } from './errors';
 import { validate } from './schemas';
 
 /**
  * The codec server of the Temporal Web UI's remote codec protocol: the UI posts the payloads it
  * shows to `<endpoint>/decode` and gets them back readable. Only for operators: an API key in a
- * header (X-Authorization, or Authorization: Bearer), or the endpoint's own path token, since the
- * UI cannot send a custom header.
+ * header (X-Authorization, or Authorization: Bearer), or a codec secret as the path's token,
+ * since the UI cannot send a custom header (`/codec/<one of LETHE_CODEC_SECRET>/decode`).
  */
 const base64 = z.base64().max(4 * 1024 * 1024);
 const payloadsSchema = z
@@ -35,20 +36,27 @@ const fromWire = (p: z.infer<typeof payloadsSchema>['payloads'][number]): Payloa
   data: Buffer.from(p.data ?? '', 'base64'),
 });
 
-/** The path token the Web UI's codec endpoint carries: derived from the token secret, never stored. */
-export function codecPathToken(tokenSecret: string): string {
-  return createHmac('sha256', tokenSecret).update('lethe-codec-endpoint.v1').digest('base64url');
+/**
+ * What the Web UI's codec endpoint setting takes, for logs and `make dev`'s banner: the secret is
+ * named by where it is set and a fingerprint, never written (logs are read by more people than
+ * may decode payloads).
+ */
+export function codecEndpointHint(
+  baseUrl: string,
+  environment: Pick<Environment, 'codecSecrets' | 'codecSecretSource'>,
+): string {
+  return `${baseUrl}/codec/<${environment.codecSecretSource}> (${keyFingerprint(environment.codecSecrets[0])})`;
 }
 
 export function codecRouter(deps: {
   codec: PayloadCodec;
   apiKeys: string[];
-  tokenSecret: string;
+  /** Any of them opens `/codec/<secret>/…`: a rotation lists the new one first, the old one until the UI has moved. */
+  codecSecrets: SecretList;
   /** Origins of the Web UI allowed to call from a browser. */
   allowedOrigins: string[];
 }): Router {
   const router = Router();
-  const pathToken = codecPathToken(deps.tokenSecret);
 
   const cors: RequestHandler = (req, res, next) => {
     const origin = req.get('origin');
@@ -64,8 +72,10 @@ export function codecRouter(deps: {
     next();
   };
   const byPathToken: RequestHandler = (req, _res, next) => {
-    if (!sameSecret(String(req.params.token), pathToken))
-      throw new ApiError('AUTHENTICATION_INVALID', 'the codec endpoint token is not valid');
+    const given = String(req.params.token);
+    // Every secret is compared, so the time taken does not tell which one nearly matched.
+    const known = deps.codecSecrets.reduce((found, secret) => sameSecret(given, secret) || found, false);
+    if (!known) throw new ApiError('AUTHENTICATION_INVALID', 'the codec endpoint token is not valid');
     next();
   };
   const handle = (direction: 'encode' | 'decode'): RequestHandler[] => [

@@ -6,13 +6,14 @@ import { FileCallLog } from '../infra/call-log';
 import { createLogger } from '../infra/logger';
 import { encryptedDataConverter, EncryptionCodec } from '../infra/payload-codec';
 import { createApp } from './app';
-import { codecPathToken } from './codec';
+import { codecEndpointHint } from './codec';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
 async function main() {
-  const log = createLogger('api');
+  // First: a production API without its secrets says which, before it starts anything.
   const environment = loadEnvironment();
+  const log = createLogger('api');
   const config = loadIntegrationsFile(environment.integrationsFile);
   if (environment.apiKeys.length === 0) log.warn('LETHE_API_KEYS is empty: every /v1 call will be refused');
   if (environment.developmentEncryptionKey) {
@@ -30,7 +31,8 @@ async function main() {
     client,
     config,
     apiKeys: environment.apiKeys,
-    tokenSecret: environment.tokenSecret,
+    tokenSecrets: environment.tokenSecrets,
+    codecSecrets: environment.codecSecrets,
     publicUrl: environment.publicUrl,
     codec: new EncryptionCodec(environment.encryptionKeys),
     codecOrigins: environment.codecOrigins,
@@ -45,8 +47,7 @@ async function main() {
       {
         url: `http://${environment.host}:${environment.port}`,
         integrations: config.integrations.length,
-        // Not a secret to operators: it is what the Web UI's codec endpoint setting takes.
-        webUiCodecEndpoint: `${environment.publicUrl}/codec/${codecPathToken(environment.tokenSecret)}`,
+        webUiCodecEndpoint: codecEndpointHint(environment.publicUrl, environment),
       },
       'API listening',
     ),

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { signToken, verifyToken } from '../infra/signed-token';
+import { signToken, verifyToken, type SecretList } from '../infra/signed-token';
 import { ApiError } from './errors';
 
 const PURPOSE = 'page';
@@ -13,15 +13,15 @@ const queryDigest = (query: string) => createHash('sha256').update(query).digest
  * The list's next_page_token: Temporal's token, signed by Lethe. Temporal takes some 19 s to
  * refuse a token it did not make, so a token Lethe did not make for this query never reaches it.
  */
-export function pageTokens(secret: string) {
+export function pageTokens(secrets: SecretList) {
   return {
     seal(temporalToken: Uint8Array, query: string): string {
       const expiresAt = Math.floor(Date.now() / 1000) + LIFETIME_SECONDS;
       const payload = { t: Buffer.from(temporalToken).toString('base64url'), q: queryDigest(query) };
-      return signToken(PURPOSE, payload, expiresAt, secret);
+      return signToken(PURPOSE, payload, expiresAt, secrets);
     },
     open(token: string, query: string): Buffer {
-      const check = verifyToken(PURPOSE, token, secret, new Date());
+      const check = verifyToken(PURPOSE, token, secrets, new Date());
       if (!check.valid && check.reason === 'expired') {
         throw new ApiError(
           'MALFORMED_PARAMETER',

@@ -5,6 +5,43 @@ import path from 'node:path';
 import { z } from 'zod';
 import { describeConfigIssues } from '../domain';
 import { newEncryptionKey, parseEncryptionKeys, type EncryptionKeys } from '../infra/payload-codec';
+import type { SecretList } from '../infra/signed-token';
+
+/** Comma-separated secrets, newest first, as `LETHE_ENCRYPTION_KEYS` lists keys (see SecretList). */
+const secretList = (characters: RegExp, which: string) => {
+  const secret = z
+    .string()
+    .min(32, 'each secret has at least 32 characters')
+    .regex(characters, `each secret is made of ${which}`);
+  return z
+    .string()
+    .transform((text) =>
+      text
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(secret).min(1, 'at least one secret'))
+    .refine((list) => new Set(list).size === list.length, 'a secret appears twice')
+    .transform((list) => list as unknown as SecretList);
+};
+const tokenSecrets = secretList(/^[^\s]+$/, 'characters other than spaces');
+// The Web UI sends it as a path segment of the codec endpoint's URL.
+const codecSecrets = secretList(/^[A-Za-z0-9._~-]+$/, 'letters, digits and . _ ~ -');
+/** Unset and empty are the same: `VAR=` in a shell or a compose file means "not configured". */
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
+
+/**
+ * Secrets that are generated into the data folder when not configured, for development; in
+ * production (NODE_ENV=production) each must be set, since a generated one would differ between
+ * hosts and live next to the data it protects.
+ */
+export const PRODUCTION_SECRETS = [
+  'LETHE_ENCRYPTION_KEYS',
+  'LETHE_TOKEN_SECRET',
+  'LETHE_CODEC_SECRET',
+] as const;
 
 /** Express's `trust proxy`: how many proxies, or which, stand before the API; false: none. */
 export type TrustProxy = number | string[] | false;
@@ -36,13 +73,19 @@ const environmentSchema = z.object({
   LETHE_PUBLIC_URL: z.url().optional(),
   SMTP_URL: z.string().optional(),
   LETHE_MAIL_FROM: z.string().default('Lethe <lethe@localhost>'),
-  /** Signs owner links; shared by the worker (which mails them) and the API (which checks them). */
-  LETHE_TOKEN_SECRET: z.string().min(32).optional(),
+  NODE_ENV: z.string().optional(),
+  /**
+   * Signs owner, export and page links; shared by the worker (which mails owner links) and the
+   * API (which checks them). A list, newest first.
+   */
+  LETHE_TOKEN_SECRET: optional(tokenSecrets),
+  /** The Web UI's codec endpoint path secret(s), any of which opens `/codec/<secret>/…`. */
+  LETHE_CODEC_SECRET: optional(codecSecrets),
   /**
    * Encrypts every payload stored in Temporal: `id:base64key` pairs, newest first. Unset: a
    * development key is generated into the data folder (and `make dev` says so).
    */
-  LETHE_ENCRYPTION_KEYS: z.string().optional(),
+  LETHE_ENCRYPTION_KEYS: optional(z.string()),
   /** Origins of the Temporal Web UI allowed to call the codec endpoint (comma-separated). */
   LETHE_CODEC_ORIGINS: z.string().default('http://127.0.0.1:8233,http://localhost:8233'),
   /** Requests per minute per API key, and per client address on owner, export and codec links. */
@@ -79,7 +122,10 @@ export interface Environment {
   publicUrl: string;
   smtpUrl?: string;
   mailFrom: string;
-  tokenSecret: string;
+  tokenSecrets: SecretList;
+  codecSecrets: SecretList;
+  /** Where the codec secret is set, for operators (the secret itself is never logged). */
+  codecSecretSource: string;
   encryptionKeys: EncryptionKeys;
   /** True when no keys were configured and the generated development key is in use. */
   developmentEncryptionKey: boolean;
@@ -111,13 +157,22 @@ function generatedSecretIn(dataDir: string, name: string, make: () => string): s
   return readFileSync(file, 'utf8').trim();
 }
 
-export function tokenSecretIn(dataDir: string): string {
-  const secret = generatedSecretIn(dataDir, 'owner-token-secret', () => randomBytes(32).toString('hex'));
-  if (secret.length < 32)
-    throw new Error(
-      `${dataDir}/owner-token-secret holds no usable secret: delete it, or set LETHE_TOKEN_SECRET`,
-    );
-  return secret;
+/** The files development secrets are generated into, by the variable that would set them. */
+const GENERATED_SECRET_FILES = {
+  LETHE_TOKEN_SECRET: 'owner-token-secret',
+  LETHE_CODEC_SECRET: 'codec-secret',
+} as const;
+
+function generatedSecretsIn(
+  dataDir: string,
+  variable: keyof typeof GENERATED_SECRET_FILES,
+  schema: ReturnType<typeof secretList>,
+): SecretList {
+  const file = GENERATED_SECRET_FILES[variable];
+  const parsed = schema.safeParse(generatedSecretIn(dataDir, file, () => randomBytes(32).toString('hex')));
+  if (!parsed.success)
+    throw new Error(`${path.join(dataDir, file)} holds no usable secret: delete it, or set ${variable}`);
+  return parsed.data;
 }
 
 /** The file holding the development encryption key, when none is configured. */
@@ -130,10 +185,22 @@ function encryptionKeysOf(configured: string | undefined, dataDir: string): Encr
   );
 }
 
+/** What production lacks: every unset secret, named, so one start-up tells the operator all of them. */
+export function missingProductionSecrets(env: NodeJS.ProcessEnv): string[] {
+  if (env.NODE_ENV !== 'production') return [];
+  return PRODUCTION_SECRETS.filter((name) => !env[name]?.trim()).map(
+    (name) => `${name}: required when NODE_ENV is production (nothing is generated in production)`,
+  );
+}
+
 export function loadEnvironment(env: NodeJS.ProcessEnv = process.env): Environment {
   const parsed = environmentSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new Error(`Invalid environment:\n  ${describeConfigIssues(parsed.error).join('\n  ')}`);
+  const problems = [
+    ...missingProductionSecrets(env),
+    ...(parsed.success ? [] : describeConfigIssues(parsed.error)),
+  ];
+  if (!parsed.success || problems.length > 0) {
+    throw new Error(`Invalid environment:\n  ${problems.join('\n  ')}`);
   }
   const e = parsed.data;
   if (e.LETHE_BLOB_STORE === 's3' && !e.LETHE_S3_BUCKET) {
@@ -153,7 +220,11 @@ export function loadEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
     publicUrl: (e.LETHE_PUBLIC_URL ?? `http://127.0.0.1:${e.LETHE_PORT}`).replace(/\/$/, ''),
     smtpUrl: e.SMTP_URL || undefined,
     mailFrom: e.LETHE_MAIL_FROM,
-    tokenSecret: e.LETHE_TOKEN_SECRET ?? tokenSecretIn(dataDir),
+    tokenSecrets: e.LETHE_TOKEN_SECRET ?? generatedSecretsIn(dataDir, 'LETHE_TOKEN_SECRET', tokenSecrets),
+    codecSecrets: e.LETHE_CODEC_SECRET ?? generatedSecretsIn(dataDir, 'LETHE_CODEC_SECRET', codecSecrets),
+    codecSecretSource: e.LETHE_CODEC_SECRET
+      ? 'the first secret of LETHE_CODEC_SECRET'
+      : `the secret in ${path.join(dataDir, GENERATED_SECRET_FILES.LETHE_CODEC_SECRET)}`,
     encryptionKeys: encryptionKeysOf(e.LETHE_ENCRYPTION_KEYS, dataDir),
     developmentEncryptionKey: !e.LETHE_ENCRYPTION_KEYS,
     codecOrigins: e.LETHE_CODEC_ORIGINS.split(',')

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { PHASES, type Phase } from '../domain';
-import { signToken, verifyToken } from './signed-token';
+import { signToken, verifyToken, type SecretList } from './signed-token';
 
 /** What an owner's link lets them do: answer one phase of one integration of one request, until it expires. */
 export interface OwnerTokenClaims {
@@ -16,7 +16,7 @@ export type OwnerTokenCheck =
 
 const PURPOSE = 'owner-token';
 
-export function signOwnerToken(claims: OwnerTokenClaims, secret: string): string {
+export function signOwnerToken(claims: OwnerTokenClaims, secrets: SecretList): string {
   // The nonce makes every link unguessable even for the same request, integration and phase.
   const payload = {
     r: claims.requestId,
@@ -24,11 +24,11 @@ export function signOwnerToken(claims: OwnerTokenClaims, secret: string): string
     p: claims.phase,
     n: randomBytes(12).toString('base64url'),
   };
-  return signToken(PURPOSE, payload, claims.expiresAt, secret);
+  return signToken(PURPOSE, payload, claims.expiresAt, secrets);
 }
 
-export function verifyOwnerToken(token: string, secret: string, now: Date): OwnerTokenCheck {
-  const check = verifyToken(PURPOSE, token, secret, now);
+export function verifyOwnerToken(token: string, secrets: SecretList, now: Date): OwnerTokenCheck {
+  const check = verifyToken(PURPOSE, token, secrets, now);
   if (!check.valid) return check;
   const { r, i, p, e } = check.payload;
   if (typeof r !== 'string' || typeof i !== 'string' || !PHASES.includes(p as Phase)) {

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import type { Payload, PayloadCodec } from '@temporalio/common';
+import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 
 /**
@@ -108,7 +108,13 @@ export class EncryptionCodec implements PayloadCodec {
   }
 }
 
-/** What the worker, the API's client and the tests give Temporal's SDK: the same codec everywhere. */
-export function encryptedDataConverter(keys: EncryptionKeys): { payloadCodecs: PayloadCodec[] } {
-  return { payloadCodecs: [new EncryptionCodec(keys)] };
+/** The failure converter's module, for `bundleWorkflowCode` where a bundle is built ahead of the worker. */
+export const FAILURE_CONVERTER_PATH = require.resolve('./failure-converter');
+
+/**
+ * What the worker, the API's client and the tests give Temporal's SDK: the same codec everywhere,
+ * and failures encoded through it.
+ */
+export function encryptedDataConverter(keys: EncryptionKeys): DataConverter {
+  return { payloadCodecs: [new EncryptionCodec(keys)], failureConverterPath: FAILURE_CONVERTER_PATH };
 }

@@ -53,7 +53,7 @@ export function createLetheActivities(environment: Environment, log: Logger, met
     secrets: (variable) => process.env[variable],
     ownerLink: ({ requestId, integrationId, phase, deadline }) => {
       const expiresAt = Math.floor((new Date(deadline).getTime() + OWNER_LINK_GRACE_MS) / 1000);
-      const token = signOwnerToken({ requestId, integrationId, phase, expiresAt }, environment.tokenSecret);
+      const token = signOwnerToken({ requestId, integrationId, phase, expiresAt }, environment.tokenSecrets);
       return `${environment.publicUrl}/owner/${token}`;
     },
     log,

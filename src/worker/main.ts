@@ -29,6 +29,8 @@ function serveHealth(workers: LetheWorkers, metrics: ReturnType<typeof createWor
 }
 
 async function main() {
+  // First: a production worker without its secrets says which, before it starts anything.
+  const environment = loadEnvironment();
   const log = createLogger('worker');
   const sdkMetrics = process.env.LETHE_WORKER_SDK_METRICS;
   // The SDK's own INFO lines (the bundler's module list) would bury Lethe's logs. Its metrics
@@ -37,7 +39,6 @@ async function main() {
     logger: new DefaultLogger('WARN'),
     ...(sdkMetrics ? { telemetryOptions: { metrics: { prometheus: { bindAddress: sdkMetrics } } } } : {}),
   });
-  const environment = loadEnvironment();
   const config = loadIntegrationsFile(environment.integrationsFile);
   const connection = await NativeConnection.connect({ address: environment.temporalAddress });
   const metrics = createWorkerMetrics();

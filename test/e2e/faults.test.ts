@@ -32,6 +32,7 @@ import { workflowBundle } from '../support/stack';
 
 const TOKEN = 'fault-crm-token';
 const TOKEN_SECRET = 'fault-secret-fault-secret-fault-secret-01';
+const CODEC_SECRET = 'fault-codec-secret-fault-codec-secret-01';
 const ENCRYPTION_KEYS = `fault:${newEncryptionKey()}`;
 
 /**
@@ -140,7 +141,8 @@ describe('fault injection: kill -9, a Temporal restart, 30% transient errors', f
         client: new Client({ connection, dataConverter: encryptedDataConverter(keys) }),
         config: validateLetheConfig(config),
         apiKeys: ['test-key'],
-        tokenSecret: TOKEN_SECRET,
+        tokenSecrets: [TOKEN_SECRET],
+        codecSecrets: [CODEC_SECRET],
         publicUrl: apiUrl,
         blobs: new FileBlobStore(path.join(scratch, 'data', 'blobs')),
         callLog: new FileCallLog(path.join(scratch, 'data', 'blobs')),

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { temporal } from '@temporalio/proto';
-import { codecPathToken } from '../../src/api/codec';
 import { call } from '../support/http';
 import { phaseOf, useStack } from '../support/lethe';
 
@@ -85,7 +84,7 @@ describe('no personal data in plaintext outside the blob store', function () {
     const input = JSON.parse(Buffer.from(decoded.body.payloads[0].data, 'base64').toString('utf8'));
     assert.deepEqual(input.subject, SUBJECT);
 
-    const token = codecPathToken(suite.stack.environment.tokenSecret);
+    const token = suite.stack.environment.codecSecrets[0];
     const fromUi = await call(suite.stack.apiUrl, 'POST', `/codec/${token}/decode`, {
       key: null,
       body: { payloads },

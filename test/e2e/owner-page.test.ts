@@ -239,7 +239,7 @@ describe('the export package', function () {
       integrations: ['crm'],
     });
     await suite.lethe.until(created.id, (r) => r.closed && r.data_url !== null, 'the export');
-    const link = exportLinker(suite.stack.apiUrl, suite.stack.environment.tokenSecret, '7d');
+    const link = exportLinker(suite.stack.apiUrl, suite.stack.environment.tokenSecrets, '7d');
     const eightDaysAgo = new Date(Date.now() - 8 * 86_400_000).toISOString();
     const expired = await call(link(created.id, eightDaysAgo), 'GET', '', { key: null });
     assert.equal(expired.status, 410);

@@ -54,7 +54,7 @@ describe('the owner’s answer through the signed link', function () {
         phase: 'access',
         expiresAt: Math.floor(Date.now() / 1000) - 1,
       },
-      suite.stack.environment.tokenSecret,
+      suite.stack.environment.tokenSecrets,
     );
     const late = await answer(`/owner/${expired}`, { answer: 'no_data' });
     assert.equal(late.status, 410);
@@ -67,7 +67,7 @@ describe('the owner’s answer through the signed link', function () {
         phase: 'deletion',
         expiresAt: Math.floor(Date.now() / 1000) + 3600,
       },
-      suite.stack.environment.tokenSecret,
+      suite.stack.environment.tokenSecrets,
     );
     const misplaced = await answer(`/owner/${wrongPhase}`, { answer: 'deleted' });
     assert.equal(misplaced.status, 409);

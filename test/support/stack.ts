@@ -20,7 +20,12 @@ import type { LetheConfig } from '../../src/domain';
 import { FileBlobStore } from '../../src/infra/blob-store';
 import { FileCallLog } from '../../src/infra/call-log';
 import { createLogger } from '../../src/infra/logger';
-import { encryptedDataConverter, EncryptionCodec, newEncryptionKey } from '../../src/infra/payload-codec';
+import {
+  encryptedDataConverter,
+  EncryptionCodec,
+  FAILURE_CONVERTER_PATH,
+  newEncryptionKey,
+} from '../../src/infra/payload-codec';
 import { createSandboxBatch, type SandboxBatch } from '../../src/sandbox/batch';
 import { CRM_BASIC_USER, createSandboxCrm, type SandboxCrm } from '../../src/sandbox/crm';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/definitions';
@@ -30,7 +35,10 @@ import { TestSmtpServer } from './smtp';
 import { testIntegrations } from './integrations';
 
 export const API_KEY = 'test-key';
-const TEST_KEYS = [newEncryptionKey(), newEncryptionKey()];
+export const TOKEN_SECRET = 'test-secret-test-secret-test-secret-0123';
+export const CODEC_SECRET = 'test-codec-secret-test-codec-secret-0123';
+/** Two keys, as after a rotation: the first encrypts. */
+export const ENCRYPTION_KEYS = `test-2:${newEncryptionKey()},test-1:${newEncryptionKey()}`;
 export const CRM_TOKEN = 'test-crm-token';
 export const BATCH_API_KEY = 'test-batch-api-key';
 export const BATCH_REST_KEY = 'test-batch-rest-key';
@@ -44,6 +52,7 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   bundle ??= bundleWorkflowCode({
     workflowsPath: require.resolve('../../src/workflows'),
+    failureConverterPath: FAILURE_CONVERTER_PATH,
     logger: new DefaultLogger('WARN'),
   });
   return bundle;
@@ -148,9 +157,9 @@ export class Stack {
       LETHE_DATA_DIR: this.dataDir,
       LETHE_PUBLIC_URL: this.apiUrl,
       SMTP_URL: `smtp://127.0.0.1:${this.smtp.port}`,
-      LETHE_TOKEN_SECRET: 'test-secret-test-secret-test-secret-0123',
-      // Two keys, as after a rotation: the first encrypts.
-      LETHE_ENCRYPTION_KEYS: `test-2:${TEST_KEYS[0]},test-1:${TEST_KEYS[1]}`,
+      LETHE_TOKEN_SECRET: TOKEN_SECRET,
+      LETHE_CODEC_SECRET: CODEC_SECRET,
+      LETHE_ENCRYPTION_KEYS: ENCRYPTION_KEYS,
     });
     // The API's client encrypts like the worker; `temporal.client` stays raw, to see what is stored.
     this.client = new Client({
@@ -164,7 +173,8 @@ export class Stack {
         client: this.client,
         config: this.config,
         apiKeys: this.environment.apiKeys,
-        tokenSecret: this.environment.tokenSecret,
+        tokenSecrets: this.environment.tokenSecrets,
+        codecSecrets: this.environment.codecSecrets,
         publicUrl: this.environment.publicUrl,
         codec: new EncryptionCodec(this.environment.encryptionKeys),
         codecOrigins: ['http://127.0.0.1:8233'],

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Router, type Response } from 'express';
 import type { BlobStore } from '../../infra/blob-store';
+import type { SecretList } from '../../infra/signed-token';
 import { exportLinkRequest } from '../export-link';
 import type { RequestService } from '../request-service';
 
@@ -17,11 +18,11 @@ export async function sendExport(res: Response, requestId: string, zipped: Reada
 export function exportsRouter(deps: {
   requests: RequestService;
   blobs: BlobStore;
-  tokenSecret: string;
+  tokenSecrets: SecretList;
 }): Router {
   const router = Router();
   router.get('/exports/:token', async (req, res) => {
-    const requestId = exportLinkRequest(req.params.token, deps.tokenSecret, new Date());
+    const requestId = exportLinkRequest(req.params.token, deps.tokenSecrets, new Date());
     await sendExport(res, requestId, await deps.blobs.open(await deps.requests.exportOf(requestId)));
   });
   return router;

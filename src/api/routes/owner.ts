@@ -3,6 +3,7 @@ import multer from 'multer';
 import { refuseOwnerAnswer, type OwnerAnswer, type OwnerTaskView, type StoredFile } from '../../domain';
 import type { BlobStore } from '../../infra/blob-store';
 import { verifyOwnerToken, type OwnerTokenClaims } from '../../infra/owner-token';
+import type { SecretList } from '../../infra/signed-token';
 import type { Logger } from '../../infra/logger';
 import { ApiError, apiErrorOf } from '../errors';
 import { ownerDonePage, ownerFormPage, ownerProblemPage, type OwnerPageContext } from '../owner-page';
@@ -16,8 +17,8 @@ const OWNER_JSON_LIMIT =
 const MEGABYTES = `${OWNER_UPLOAD_LIMITS.bytesPerFile / (1024 * 1024)} MB`;
 
 /** The owner's link is their only credential: signed, scoped to one request, integration and phase, expiring. */
-function ownerClaims(token: string, secret: string): OwnerTokenClaims {
-  const check = verifyOwnerToken(token, secret, new Date());
+function ownerClaims(token: string, secrets: SecretList): OwnerTokenClaims {
+  const check = verifyOwnerToken(token, secrets, new Date());
   if (check.valid) return check.claims;
   if (check.reason === 'expired') {
     throw new ApiError('API_MISUSE', 'This link has expired. Ask the privacy team for a new one.', 410);
@@ -137,10 +138,10 @@ const PROBLEM_TITLES: Record<number, string> = {
 export function ownerRouter(deps: {
   requests: RequestService;
   blobs: BlobStore;
-  tokenSecret: string;
+  tokenSecrets: SecretList;
   log: Logger;
 }): Router {
-  const { requests, blobs, tokenSecret } = deps;
+  const { requests, blobs, tokenSecrets } = deps;
   const router = Router();
 
   /** The task the link names, which must still exist. */
@@ -152,7 +153,7 @@ export function ownerRouter(deps: {
   };
 
   router.get('/owner/:token', async (req, res) => {
-    const claims = ownerClaims(req.params.token, tokenSecret);
+    const claims = ownerClaims(req.params.token, tokenSecrets);
     const task = await taskOf(claims);
     if (!wantsHtml(req)) {
       return void res.json({
@@ -180,7 +181,7 @@ export function ownerRouter(deps: {
   router.post(
     '/owner/:token',
     (req, res, next) => {
-      res.locals.claims = ownerClaims(String(req.params.token), tokenSecret);
+      res.locals.claims = ownerClaims(String(req.params.token), tokenSecrets);
       next();
     },
     // Only a valid link may send a large body; compressed bodies are refused (no inflation bombs).
