@@ -169,11 +169,12 @@ export function createActivities(deps: ActivityDependencies) {
         duration_ms: call.durationMs ?? null,
       });
       const entries = calls.map(entry);
-      // A failure no call shows (none made, the last one answered, a connector's own refusal) gets a
-      // line saying why.
+      // A failure no call shows (none made, the last one answered, a connector's own refusal not
+      // already logged as its call's error) gets a line saying why.
       const last = calls.at(-1);
       const unexplained = !last || (last.error === null && last.status !== null && last.status < 300);
-      if (failure && (unexplained || thrown instanceof ConnectorFailure))
+      const ownRefusal = thrown instanceof ConnectorFailure && last?.error !== thrown.message;
+      if (failure && (unexplained || ownRefusal))
         entries.push(entry({ error: failureText(failure, thrown) }));
       // The log must never cost the answer: a job the service accepted would otherwise be lost.
       await callLog
