@@ -1,8 +1,8 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
-import { classifyFailure, SUBJECT_IDENTIFIERS, type Subject } from '../domain';
+import { classifyFailure, type Subject } from '../domain';
 import type { BlobStore } from '../infra/blob-store';
-import { excerptOf, redact, type CallLogEntry, type FileCallLog } from '../infra/call-log';
+import { excerptOf, redact, scrubbedError, type CallLogEntry, type FileCallLog } from '../infra/call-log';
 import type { Journal, JournalKey } from '../infra/journal';
 import type { Logger } from '../infra/logger';
 import type { WorkerMetrics } from '../infra/metrics';
@@ -67,11 +67,19 @@ function asIntegrationFailure(error: unknown): ApplicationFailure {
   });
 }
 
-/** What the call log must never show of the subject: identifiers, and the name a template may use. */
+/**
+ * What the call log must never show of the subject: every field (identifiers, the name), and each
+ * word of the name, as a service may echo "Doe, Jane".
+ */
 function identifiersOf(subject: Subject): string[] {
-  return [...SUBJECT_IDENTIFIERS.map((key) => subject[key]), subject.name].filter(
-    (v): v is string => typeof v === 'string',
-  );
+  const values = Object.values(subject).filter((v): v is string => typeof v === 'string');
+  const nameWords = (subject.name ?? '').split(/[\s,]+/).filter((word) => word.length >= 3);
+  return [...values, ...nameWords];
+}
+
+/** Why an attempt gave up, for the call log: the taxonomy's words, and the error's own where it has some. */
+function failureText(failure: ApplicationFailure, error: unknown): string {
+  return error instanceof Error && error.message ? `${failure.message}: ${error.message}` : failure.message;
 }
 
 /**
@@ -126,6 +134,7 @@ export function createActivities(deps: ActivityDependencies) {
       return value;
     };
     let failure: ApplicationFailure | undefined;
+    let thrown: unknown;
     try {
       return await work(
         connectorFor(input.integration, {
@@ -138,6 +147,7 @@ export function createActivities(deps: ActivityDependencies) {
     } catch (error) {
       // Cancelled: the SDK reports it as such (a worker shutting down gets the attempt run again).
       if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
+      thrown = error;
       failure = asIntegrationFailure(error);
       deps.metrics?.integrationErrors.inc({ integration, message: failure.message });
       throw failure;
@@ -152,11 +162,20 @@ export function createActivities(deps: ActivityDependencies) {
         method: call.method ?? null,
         url: call.url ? redact(call.url, hidden) : null,
         status: call.status ?? null,
-        excerpt: excerptOf(call.body, hidden),
-        error: call.error ? redact(call.error, hidden) : null,
+        // A success brought the subject's data: its size is what an operator needs, not its body.
+        excerpt: call.error !== null || (call.status ?? 0) >= 300 ? excerptOf(call.body, hidden) : null,
+        error: call.error ? scrubbedError(call.error, hidden) : null,
+        bytes: call.bytes ?? null,
+        duration_ms: call.durationMs ?? null,
       });
       const entries = calls.map(entry);
-      if (failure && calls.length === 0) entries.push(entry({ error: failure.message }));
+      // A failure no call shows (none made, the last one answered, a connector's own refusal not
+      // already logged as its call's error) gets a line saying why.
+      const last = calls.at(-1);
+      const unexplained = !last || (last.error === null && last.status !== null && last.status < 300);
+      const ownRefusal = thrown instanceof ConnectorFailure && last?.error !== thrown.message;
+      if (failure && (unexplained || ownRefusal))
+        entries.push(entry({ error: failureText(failure, thrown) }));
       // The log must never cost the answer: a job the service accepted would otherwise be lost.
       await callLog
         .append(input.requestId, input.integration.id, entries)

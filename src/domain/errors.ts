@@ -23,6 +23,8 @@ export type FailureCause =
   | { kind: 'disconnected' }
   /** The request lacks the identifier this integration looks people up by. */
   | { kind: 'missing_identifier' }
+  /** A value Lethe will not send as it is: `.` or `..` as a path segment. */
+  | { kind: 'unusable_value' }
   | { kind: 'unknown' };
 
 export interface ClassifiedFailure {
@@ -65,6 +67,7 @@ export function classifyFailure(cause: FailureCause, now: Date = new Date(0)): C
     case 'client_timeout':
       return { message: 'Request timeout', retryable: true };
     case 'missing_identifier':
+    case 'unusable_value':
       return { message: 'Request error', retryable: false };
     case 'network':
       if (CONNECTION_FAILURES.has(cause.code)) return { message: 'Internal Server Error', retryable: true };

@@ -12,9 +12,15 @@ export interface CallLogEntry {
   /** Without secrets or the subject's identifiers. */
   url: string | null;
   status: number | null;
-  /** The start of the response, redacted likewise. */
+  /**
+   * Of a failed call only: the start of the answer, redacted likewise (see excerptOf). A
+   * successful call keeps no body: what it brought is the subject's data, kept in the blob store.
+   */
   excerpt: string | null;
   error: string | null;
+  /** The answer's size in bytes, where it was read whole (entries written before it: absent). */
+  bytes?: number | null;
+  duration_ms?: number | null;
 }
 
 const SAFE = /^[A-Za-z0-9_-]{1,128}$/;
@@ -75,22 +81,97 @@ export class FileCallLog {
 
 const EXCERPT_CHARS = 500;
 
-/** Replaces every occurrence of the given values (secrets, identifiers) in a text. */
-export function redact(text: string, values: string[]): string {
-  return values
-    .filter((v) => v.length >= 3)
-    .sort((a, b) => b.length - a.length)
-    .reduce((out, value) => {
-      // As written, as in a path, as in a query string (axios writes spaces as "+").
-      const forms = [value, encodeURIComponent(value), encodeURIComponent(value).replace(/%20/g, '+')];
-      return forms.reduce((redacted, form) => redacted.split(form).join('[redacted]'), out);
-    }, text);
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/**
+ * Replaces every occurrence of the given values (secrets, the subject's identifiers and name), in
+ * any letter case, as written, as in a path, as in a query string (axios writes spaces as "+").
+ */
+export function redact(text: string, values: string[]): string {
+  const forms = values
+    .filter((v) => v.length >= 3)
+    .flatMap((value) => [value, encodeURIComponent(value), encodeURIComponent(value).replace(/%20/g, '+')]);
+  if (forms.length === 0) return text;
+  const longestFirst = [...new Set(forms)].sort((a, b) => b.length - a.length).map(escapeRegExp);
+  return text.replace(new RegExp(longestFirst.join('|'), 'gi'), '[redacted]');
+}
+
+// Shaped like an email address, or like a phone number (at least 7 digits, with the usual separators).
+const EMAIL = /[^\s@"'<>(),;:]+@[^\s@"'<>(),;:]+\.[A-Za-z]{2,}/g;
+const PHONE = /\+?\(?\d(?:[\s().-]*\d){6,}/g;
+
+function scrub(text: string, values: string[]): string {
+  return redact(text, values).replace(EMAIL, '[redacted]').replace(PHONE, '[redacted]');
+}
+
+/** Fields of an error answer that say what went wrong: their short strings are kept (scrubbed). */
+const ERROR_FIELDS = new Set([
+  'error',
+  'errors',
+  'error_code',
+  'error_description',
+  'code',
+  'message',
+  'status',
+  'type',
+  'title',
+  'reason',
+]);
+/** Below these, every field describes the error (Batch's `{"error": {"name": "AUTHENTICATION_INVALID"}}`). */
+const ERROR_OBJECTS = new Set(['error', 'errors']);
+const KEPT_STRING_CHARS = 200;
+const MAX_DEPTH = 6;
+const MAX_ITEMS = 5;
+
+/**
+ * A JSON answer's shape: every key, numbers and booleans, and the short strings that explain an
+ * error (of an error field, or within an `error` object); any other string (a name, an address,
+ * whatever the service echoed) is gone, since no pattern recognises personal data in general.
+ */
+function shapeOf(node: unknown, key: string | undefined, inError: boolean, depth: number): unknown {
+  if (node === null || typeof node === 'number' || typeof node === 'boolean') return node;
+  const explains = inError || (key !== undefined && ERROR_FIELDS.has(key.toLowerCase()));
+  if (typeof node === 'string') return explains && node.length <= KEPT_STRING_CHARS ? node : '[redacted]';
+  if (depth >= MAX_DEPTH) return '[…]';
+  const within = inError || (key !== undefined && ERROR_OBJECTS.has(key.toLowerCase()));
+  if (Array.isArray(node)) {
+    const kept = node.slice(0, MAX_ITEMS).map((item) => shapeOf(item, key, within, depth + 1));
+    return node.length > MAX_ITEMS ? [...kept, `[${node.length - MAX_ITEMS} more]`] : kept;
+  }
+  if (typeof node === 'object') {
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, shapeOf(v, k, within, depth + 1)]));
+  }
+  return '[redacted]';
+}
+
+function parsedJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What the call log keeps of a failed call's answer, at most EXCERPT_CHARS: a JSON answer's shape
+ * (see shapeOf), or a text's start, either scrubbed of the given values and of anything shaped
+ * like an email address or a phone number. Binary answers and streams are not excerpted.
+ */
 export function excerptOf(body: unknown, values: string[]): string | null {
   if (body === undefined || body === null || body === '') return null;
-  // Binary answers (a zip of the subject's data) are not excerpted.
   if (Buffer.isBuffer(body) || body instanceof ArrayBuffer) return `[binary, ${body.byteLength} bytes]`;
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
-  return redact(text, values).slice(0, EXCERPT_CHARS);
+  if (typeof body === 'object' && typeof (body as { pipe?: unknown }).pipe === 'function') return null;
+  const json = typeof body === 'string' ? parsedJson(body) : body;
+  const text =
+    json !== undefined && typeof json === 'object' && json !== null
+      ? JSON.stringify(shapeOf(json, undefined, false, 0))
+      : String(body);
+  return scrub(text, values).slice(0, EXCERPT_CHARS);
+}
+
+/** An error text (the service's words may be in it), scrubbed like an excerpt. */
+export function scrubbedError(text: string, values: string[]): string {
+  return scrub(text, values).slice(0, EXCERPT_CHARS);
 }

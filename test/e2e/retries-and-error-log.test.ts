@@ -135,8 +135,8 @@ describe('retries, the error log and disconnected integrations', function () {
     assert.deepEqual(
       log.body.entries.map((e: { attempt: number; error: string }) => [e.attempt, e.error]),
       [
-        [1, 'Disconnected integration'],
-        [2, 'Disconnected integration'],
+        [1, 'Disconnected integration: credential LETHE_TEST_UNSET_TOKEN is not set'],
+        [2, 'Disconnected integration: credential LETHE_TEST_UNSET_TOKEN is not set'],
       ],
     );
     await new Promise((resolve) => setTimeout(resolve, 500));

@@ -1,5 +1,8 @@
-/** The integrations the end-to-end tests configure, pointing at the sandbox CRM of the test stack. */
-export function testIntegrations(crmUrl: string, batchUrl: string, closedUrl: string) {
+/**
+ * The integrations the end-to-end tests configure, pointing at the sandbox CRM and Batch of the
+ * test stack, and at the hostile service (test/support/hostile.ts), by its scenarios.
+ */
+export function testIntegrations(crmUrl: string, batchUrl: string, closedUrl: string, hostileUrl: string) {
   const crmOptions = (tokenEnv: string) => ({
     base_url: crmUrl,
     timeout: '5s',
@@ -44,6 +47,24 @@ export function testIntegrations(crmUrl: string, batchUrl: string, closedUrl: st
     retry: fastRetry,
     ...extra,
   });
+  const hostile = (id: string, scenario: string, find: Record<string, unknown>, extra = {}) => ({
+    id,
+    name: `Hostile service (${scenario})`,
+    type: 'api',
+    connector: 'http',
+    options: {
+      base_url: `${hostileUrl}/${scenario}`,
+      timeout: '10s',
+      auth: { type: 'header', name: 'X-Api-Key', value_env: 'SANDBOX_CRM_TOKEN' },
+      find: { records_path: 'data', ...find },
+      ...extra,
+    },
+    retry: fastRetry,
+  });
+  const hostileBatch = (scenario: string) =>
+    batch(scenario, `Hostile Batch (${scenario})`, 'BATCH_REST_KEY', {
+      options: { ...batch('', '', 'BATCH_REST_KEY').options, base_url: `${hostileUrl}/${scenario}` },
+    });
   return {
     operators: { email: 'privacy-ops@example.com' },
     integrations: [
@@ -102,6 +123,29 @@ export function testIntegrations(crmUrl: string, batchUrl: string, closedUrl: st
         options: { ...crmOptions('SANDBOX_CRM_TOKEN'), timeout: '1s' },
       }),
       crm('crm-no-credential', 'CRM whose key is not set', { options: crmOptions('LETHE_TEST_UNSET_TOKEN') }),
+      hostile('hostile-redirect-302', 'redirect-302', {
+        path: '/contacts',
+        query: { email: '{{subject.email}}' },
+      }),
+      hostile('hostile-redirect-307', 'redirect-307', {
+        method: 'POST',
+        path: '/contacts/search',
+        body: { email: '{{subject.email}}' },
+      }),
+      hostile('hostile-huge', 'huge', { path: '/contacts', query: { email: '{{subject.email}}' } }),
+      hostile('hostile-echo-json', 'echo-json', { path: '/contacts', query: { email: '{{subject.email}}' } }),
+      hostile('hostile-echo-text', 'echo-text', { path: '/contacts', query: { email: '{{subject.email}}' } }),
+      hostile(
+        'hostile-paths',
+        'paths',
+        { path: '/api/tenant-a/records/{{subject.custom_id}}' },
+        { delete_record: { path: '/api/tenant-a/records/{{record.id}}' } },
+      ),
+      hostileBatch('batch-redirect'),
+      hostileBatch('batch-foreign'),
+      hostileBatch('batch-bomb'),
+      hostileBatch('batch-liar'),
+      hostileBatch('batch-huge'),
       owner('quick-skip', 'Quick owner (skips)', { deadline: '2s', on_no_response: 'skip' }),
       owner('quick-pause', 'Quick owner (pauses)', { deadline: '2s', on_no_response: 'pause' }),
       {

@@ -31,6 +31,7 @@ import { CRM_BASIC_USER, createSandboxCrm, type SandboxCrm } from '../../src/san
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/definitions';
 import { createLetheWorker, type LetheWorkers } from '../../src/worker/create-worker';
 import { temporalCliPath, temporalTestServerPath } from '../../scripts/temporal-binaries';
+import { HostileService } from './hostile';
 import { TestSmtpServer } from './smtp';
 import { testIntegrations } from './integrations';
 
@@ -115,6 +116,7 @@ export class Stack {
   batchUrl!: string;
   apiUrl!: string;
   smtp = new TestSmtpServer();
+  readonly hostile = new HostileService();
   private worker?: { worker: LetheWorkers; running: Promise<void> };
   private servers: http.Server[] = [];
   readonly dataDir = mkdtempSync(path.join(os.tmpdir(), 'lethe-test-'));
@@ -139,7 +141,12 @@ export class Stack {
     process.env.BATCH_API_KEY = BATCH_API_KEY;
     process.env.BATCH_REST_KEY = BATCH_REST_KEY;
     process.env.BATCH_WRONG_REST_KEY = 'not-the-rest-key';
-    const [temporal] = await Promise.all([startTemporal(this.kind), this.smtp.start(), workflowBundle()]);
+    const [temporal] = await Promise.all([
+      startTemporal(this.kind),
+      this.smtp.start(),
+      this.hostile.start(),
+      workflowBundle(),
+    ]);
     this.temporal = temporal;
 
     this.crm = createSandboxCrm({ token: CRM_TOKEN });
@@ -166,7 +173,9 @@ export class Stack {
       connection: this.temporal.connection,
       dataConverter: encryptedDataConverter(this.environment.encryptionKeys),
     });
-    this.config = validateLetheConfig(testIntegrations(this.crmUrl, this.batchUrl, await closedPortUrl()));
+    this.config = validateLetheConfig(
+      testIntegrations(this.crmUrl, this.batchUrl, await closedPortUrl(), this.hostile.url),
+    );
     apiServer.on(
       'request',
       createApp({
@@ -213,6 +222,7 @@ export class Stack {
     await this.stopWorker();
     await Promise.all(this.servers.map(close));
     await this.smtp.stop();
+    await this.hostile.stop();
     await this.temporal?.teardown();
     rmSync(this.dataDir, { recursive: true, force: true });
   }

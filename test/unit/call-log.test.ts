@@ -9,6 +9,7 @@ describe('the call log hides secrets and identifiers', () => {
     ['/contacts?phone=%2B33+6+12+34+56+78', '/contacts?phone=[redacted]'],
     ['/contacts?phone=%2B33%206%2012%2034%2056%2078', '/contacts?phone=[redacted]'],
     ['{"token":"sk_live_123"}', '{"token":"[redacted]"}'],
+    ['{"email":"JANE.DOE@EXAMPLE.COM"}', '{"email":"[redacted]"}'],
   ];
   for (const [text, expected] of rows) it(text, () => assert.equal(redact(text, hidden), expected));
 
@@ -18,4 +19,34 @@ describe('the call log hides secrets and identifiers', () => {
     assert.equal(excerptOf(zipped, []), '[binary, 6 bytes]');
     assert.equal(excerptOf(undefined, []), null);
   });
+
+  const subject = ['jane.doe@example.com', 'Jane Doe', 'Jane', 'Doe'];
+  const excerpts: [string, unknown, string][] = [
+    [
+      'a JSON answer keeps its keys and error fields, not the other strings',
+      {
+        error: { code: 'INVALID', name: 'BAD_USER' },
+        user: { name: 'JANE DOE', address: '1 Main St' },
+        n: 2,
+      },
+      '{"error":{"code":"INVALID","name":"BAD_USER"},"user":{"name":"[redacted]","address":"[redacted]"},"n":2}',
+    ],
+    [
+      'an error message is scrubbed of the subject, emails and phones',
+      '{"message":"no user jane.doe@example.com, bob@example.org or +1 (415) 555-0100, doe"}',
+      '{"message":"no user [redacted], [redacted] or [redacted], [redacted]"}',
+    ],
+    [
+      'a text answer keeps its start, scrubbed',
+      'Error for JANE DOE: call 06 12 34 56 78',
+      'Error for [redacted]: call [redacted]',
+    ],
+    [
+      'a long list keeps its first items',
+      { errors: [1, 2, 3, 4, 5, 6, 7] },
+      '{"errors":[1,2,3,4,5,"[2 more]"]}',
+    ],
+  ];
+  for (const [what, body, expected] of excerpts)
+    it(what, () => assert.equal(excerptOf(body, subject), expected));
 });

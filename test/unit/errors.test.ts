@@ -51,6 +51,11 @@ describe('classifyFailure: the integration error taxonomy', () => {
       { kind: 'missing_identifier' },
       { message: 'Request error', retryable: false },
     ],
+    [
+      'a value that cannot be a path segment',
+      { kind: 'unusable_value' },
+      { message: 'Request error', retryable: false },
+    ],
     ['anything else', { kind: 'unknown' }, { message: 'Lethe error', retryable: false }],
     ['HTTP 302 (not followed)', { kind: 'http', status: 302 }, { message: 'Lethe error', retryable: false }],
     [

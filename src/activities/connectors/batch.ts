@@ -1,5 +1,11 @@
-import axios, { isAxiosError, type AxiosInstance } from 'axios';
-import JSZip from 'jszip';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { isAxiosError, type AxiosInstance } from 'axios';
+import yauzl from 'yauzl';
 import { z } from 'zod';
 import {
   durationSchema as duration,
@@ -16,7 +22,14 @@ import {
   type ConnectorDefinition,
   type ConnectorRecord,
 } from './connector';
-import { instrument } from './http-calls';
+import {
+  connectorHttp,
+  isSizeExceeded,
+  originOf,
+  pathSegment,
+  responseLimitOptions,
+  tooLarge,
+} from './http-calls';
 
 /**
  * Batch's GDPR API (docs/seeds/batch-gdpr-api-get-request.txt). A request is created, then
@@ -40,6 +53,12 @@ export const batchConnectorOptions = z
     poll_interval: duration.default('15m'),
     give_up_after: duration.default('7d'),
     timeout: duration.default('30s'),
+    ...responseLimitOptions,
+    /** Origins besides base_url's that a review's data_url may name (Batch's key is not sent there). */
+    data_origins: z.array(z.url()).default([]),
+    /** A review zip is refused beyond these, before and while it is inflated. */
+    max_zip_entries: z.number().int().min(1).max(1_000_000).default(10_000),
+    max_unzipped_mb: z.number().positive().max(4096).default(64),
   })
   .strict();
 
@@ -57,22 +76,82 @@ export function batchDate(text: string): Date {
   return new Date(/(Z|[+-]\d\d:?\d\d)$/.test(text) ? text : `${text}Z`);
 }
 
-/** A review zip's records: each JSON array counts its elements, any other file counts as one. */
-export async function recordsInZip(zipped: ArrayBuffer | Buffer): Promise<ConnectorRecord[]> {
-  const zip = await JSZip.loadAsync(zipped);
-  const records: ConnectorRecord[] = [];
-  for (const file of Object.values(zip.files).filter((f) => !f.dir)) {
-    const text = await file.async('string');
-    let content: unknown;
-    try {
-      content = JSON.parse(text);
-    } catch {
-      content = { file: file.name, text };
+export interface ZipLimits {
+  maxEntries: number;
+  maxUnzippedMb: number;
+}
+
+const MB = 1024 * 1024;
+const DEFAULT_ZIP_LIMITS: ZipLimits = { maxEntries: 10_000, maxUnzippedMb: 64 };
+
+function zipRefused(reason: string): ConnectorFailure {
+  return new ConnectorFailure({ kind: 'unknown' }, `review zip refused: ${reason}`);
+}
+
+/** An entry's bytes, at most `budget` of them: a zip's declared sizes can lie, this count does not. */
+async function readCapped(stream: Readable, budget: number, limits: ZipLimits): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let read = 0;
+  for await (const chunk of stream) {
+    read += (chunk as Buffer).length;
+    if (read > budget) {
+      stream.destroy();
+      throw zipRefused(`it inflates to more than ${limits.maxUnzippedMb} MB uncompressed`);
     }
-    const items = Array.isArray(content) ? content : [content];
-    records.push(...items.map((item) => ({ file: file.name, ...(item as ConnectorRecord) })));
+    chunks.push(chunk as Buffer);
   }
-  return records;
+  return Buffer.concat(chunks);
+}
+
+/**
+ * A review zip's records: each JSON array counts its elements, any other file counts as one.
+ * The entry count and the total uncompressed size are checked in the central directory before
+ * anything is inflated, then counted while inflating, since a zip's declared sizes can lie.
+ */
+export async function recordsInZip(
+  zipped: Buffer | string,
+  limits: ZipLimits = DEFAULT_ZIP_LIMITS,
+): Promise<ConnectorRecord[]> {
+  const options = { lazyEntries: true, autoClose: false, validateEntrySizes: true };
+  const zip =
+    typeof zipped === 'string'
+      ? await yauzl.openPromise(zipped, options)
+      : await yauzl.fromBufferPromise(zipped, options);
+  try {
+    if (zip.entryCount > limits.maxEntries)
+      throw zipRefused(`${zip.entryCount} entries, more than ${limits.maxEntries}`);
+    const entries: yauzl.Entry[] = [];
+    let declared = 0;
+    for await (const entry of zip.eachEntry()) {
+      if (entry.fileName.endsWith('/')) continue;
+      declared += entry.uncompressedSize;
+      if (declared > limits.maxUnzippedMb * MB)
+        throw zipRefused(`its entries declare more than ${limits.maxUnzippedMb} MB uncompressed`);
+      entries.push(entry);
+    }
+    const records: ConnectorRecord[] = [];
+    let budget = limits.maxUnzippedMb * MB;
+    for (const entry of entries) {
+      const content = await readCapped(await zip.openReadStreamPromise(entry), budget, limits);
+      budget -= content.length;
+      const text = content.toString('utf8');
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = { file: entry.fileName, text };
+      }
+      const items = Array.isArray(parsed) ? parsed : [parsed];
+      records.push(...items.map((item) => ({ file: entry.fileName, ...(item as ConnectorRecord) })));
+    }
+    return records;
+  } catch (error) {
+    // yauzl's own checks (an entry inflating past its declared size, a broken zip) say so plainly.
+    if (error instanceof ConnectorFailure) throw error;
+    throw zipRefused((error as Error).message);
+  } finally {
+    zip.close();
+  }
 }
 
 class BatchConnector implements Connector {
@@ -94,9 +173,9 @@ class BatchConnector implements Connector {
     if (!value)
       throw new ConnectorFailure(
         { kind: 'missing_identifier' },
-        `the subject has no ${this.options.id.from}`,
+        `the subject has no ${this.options.id.from}, which this integration needs`,
       );
-    const response = await this.http.post(`/1.0/${encodeURIComponent(this.apiKey)}/gdpr/request`, {
+    const response = await this.http.post(`/1.0/${pathSegment(this.apiKey, 'the API key')}/gdpr/request`, {
       request_type: requestType,
       id: { type: this.options.id.type ?? this.options.id.from, value },
     });
@@ -124,10 +203,10 @@ class BatchConnector implements Connector {
     job: string,
     purpose: 'find' | 'delete',
   ): Promise<Answer<ConnectorRecord[] | number | undefined> | { done: false; gone: true }> {
-    const path = `/1.0/${encodeURIComponent(this.apiKey)}/gdpr/request/${encodeURIComponent(job)}`;
+    const jobPath = `/1.0/${pathSegment(this.apiKey, 'the API key')}/gdpr/request/${pathSegment(job, 'the job id')}`;
     let view: BatchRequestView;
     try {
-      view = (await this.http.get(path)).data as BatchRequestView;
+      view = (await this.http.get(jobPath)).data as BatchRequestView;
     } catch (error) {
       // "Expired requests are not returned by this API": Batch answers ROUTE_NOT_FOUND.
       if (isAxiosError(error) && error.response?.status === 404) return { done: false, gone: true };
@@ -145,31 +224,57 @@ class BatchConnector implements Connector {
     if (purpose === 'delete') return { done: true, value: undefined };
     if (!view.data_url)
       throw new ConnectorFailure({ kind: 'unknown' }, 'Batch finished a review without data_url');
-    // The REST key goes only to Batch's own host, whatever host data_url names.
-    const sameHost =
-      new URL(view.data_url, this.options.base_url).host === new URL(this.options.base_url).host;
-    const zipped = await this.http.get(view.data_url, {
-      responseType: 'arraybuffer',
-      headers: sameHost ? {} : { 'X-Authorization': null },
-    });
-    return { done: true, value: await recordsInZip(zipped.data as ArrayBuffer) };
+    return { done: true, value: await this.review(view.data_url) };
+  }
+
+  /**
+   * Downloads a review's zip to a temporary file, at most max_response_mb of it, and unpacks it
+   * from there. The REST key goes only to base_url's origin, scheme and port included; the
+   * connector's client refuses any origin the options do not name.
+   */
+  private async review(dataUrl: string): Promise<ConnectorRecord[]> {
+    const { base_url, max_response_mb } = this.options;
+    const sameOrigin = originOf(dataUrl, base_url) === originOf(base_url);
+    const folder = await mkdtemp(path.join(os.tmpdir(), 'lethe-review-'));
+    try {
+      const file = path.join(folder, 'review.zip');
+      const response = await this.http.get<Readable>(dataUrl, {
+        responseType: 'stream',
+        headers: sameOrigin ? {} : { 'X-Authorization': null },
+      });
+      try {
+        await pipeline(response.data, createWriteStream(file, { mode: 0o600 }));
+      } catch (error) {
+        // axios counts a streamed answer too, and stops it at max_response_mb.
+        if (isSizeExceeded(error)) throw tooLarge(max_response_mb);
+        throw error;
+      }
+      return await recordsInZip(file, {
+        maxEntries: this.options.max_zip_entries,
+        maxUnzippedMb: this.options.max_unzipped_mb,
+      });
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
   }
 }
 
 export const batchConnector: ConnectorDefinition<BatchConnectorOptions> = {
   optionsSchema: batchConnectorOptions,
   create(options, context) {
-    const { secrets, signal } = context;
-    const http = axios.create({
-      baseURL: options.base_url,
-      timeout: parseDuration(options.timeout),
-      signal,
-      headers: {
-        'Content-Type': 'application/json',
-        'X-Authorization': requireSecret(secrets, options.rest_key_env),
+    const http = connectorHttp(
+      {
+        baseURL: options.base_url,
+        timeoutMs: parseDuration(options.timeout),
+        headers: {
+          'Content-Type': 'application/json',
+          'X-Authorization': requireSecret(context.secrets, options.rest_key_env),
+        },
+        maxResponseMb: options.max_response_mb,
+        alsoAllowed: options.data_origins,
       },
-    });
-    instrument(http, context);
-    return new BatchConnector(options, http, requireSecret(secrets, options.api_key_env));
+      context,
+    );
+    return new BatchConnector(options, http, requireSecret(context.secrets, options.api_key_env));
   },
 };

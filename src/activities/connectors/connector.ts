@@ -71,6 +71,9 @@ export interface HttpCall {
   status: number | null;
   body: unknown;
   error: string | null;
+  /** The answer's size as received, where it was read whole. */
+  bytes?: number | null;
+  durationMs?: number | null;
 }
 
 /** What a connector is given to work with, besides its options. */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import axios, { type AxiosInstance, type AxiosRequestConfig, type Method } from 'axios';
 import { z } from 'zod';
 import { durationSchema, envVariableSchema as envName, parseDuration, type Subject } from '../../domain';
-import { instrument } from './http-calls';
+import { connectorHttp, pathSegment, responseLimitOptions } from './http-calls';
 import {
   ConnectorFailure,
   requireSecret,
@@ -35,6 +35,7 @@ export const httpConnectorOptions = z
   .object({
     base_url: z.url(),
     timeout: durationSchema.default('30s'),
+    ...responseLimitOptions,
     auth: z
       .discriminatedUnion('type', [
         z.object({ type: z.literal('bearer'), token_env: envName }).strict(),
@@ -98,7 +99,7 @@ function render(
       const kind = scope === 'subject' ? 'missing_identifier' : 'unknown';
       throw new ConnectorFailure({ kind }, `no ${scope}.${field} to fill the template`);
     }
-    return encode ? encodeURIComponent(String(value)) : String(value);
+    return encode ? pathSegment(String(value), `${scope}.${field}`) : String(value);
   });
 }
 
@@ -286,14 +287,15 @@ class HttpConnector implements Connector {
 export const httpConnector: ConnectorDefinition<HttpConnectorOptions> = {
   optionsSchema: httpConnectorOptions,
   create(options, context) {
-    const { secrets, signal } = context;
-    const http = axios.create({
-      baseURL: options.base_url,
-      timeout: parseDuration(options.timeout),
-      signal,
-      headers: { Accept: 'application/json', ...authHeaders(options, secrets) },
-    });
-    instrument(http, context);
+    const http = connectorHttp(
+      {
+        baseURL: options.base_url,
+        timeoutMs: parseDuration(options.timeout),
+        headers: { Accept: 'application/json', ...authHeaders(options, context.secrets) },
+        maxResponseMb: options.max_response_mb,
+      },
+      context,
+    );
     return new HttpConnector(options, http);
   },
 };
