@@ -49,7 +49,10 @@ describe('secrets that can be rotated and are never printed', function () {
     const url = `http://127.0.0.1:${port}`;
     const integrations = path.join(scratch, 'integrations.json');
     const { stack } = suite;
-    writeFileSync(integrations, JSON.stringify(testIntegrations(stack.crmUrl, stack.batchUrl, stack.crmUrl)));
+    writeFileSync(
+      integrations,
+      JSON.stringify(testIntegrations(stack.crmUrl, stack.batchUrl, stack.crmUrl, stack.hostile.url)),
+    );
     const lethe = started(
       startLetheProcess(
         'api',
