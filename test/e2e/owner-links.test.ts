@@ -65,7 +65,8 @@ describe('owner links: one answer per link, at a bounded cost', function () {
   const suite = useStack();
   const blobsOf = (requestId: string) => {
     const folder = path.join(suite.stack.dataDir, 'blobs', requestId);
-    return existsSync(folder) ? readdirSync(folder).filter((name) => name.endsWith('.bin')) : [];
+    // Every file, half-written ones too.
+    return existsSync(folder) ? readdirSync(folder) : [];
   };
 
   it('a flood of large uploads with a valid link: RSS stays bounded, other routes answer fast, one answer is taken and nothing else is kept', async () => {
@@ -191,6 +192,40 @@ describe('owner links: one answer per link, at a bounded cost', function () {
     assert.match(tooLarge.body, /<h1>These files are too large<\/h1>/);
     assert.match(tooLarge.body, /larger than 10 MB/);
     assert.deepEqual(blobsOf(created.id), [], 'refused uploads leave nothing behind');
+  });
+
+  it('an upload the owner abandons half-way leaves nothing behind, and the link still takes an answer', async () => {
+    const created = await suite.lethe.create({
+      type: 'access',
+      subject: { email: 'abandoned-upload@example.com' },
+      integrations: ['warehouse'],
+    });
+    const link = ownerLinkIn((await suite.lethe.ownerMail(created.id, 'dana.owner@example.com')).text);
+    const boundary = `lethe-test-${randomUUID()}`;
+    const req = http.request(link, {
+      method: 'POST',
+      headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}` },
+    });
+    req.on('error', () => undefined);
+    req.write(
+      `--${boundary}\r\nContent-Disposition: form-data; name="answer"\r\n\r\nfiles\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="half.bin"\r\n\r\n`,
+    );
+    req.write(Buffer.alloc(4 * MB, 0x62));
+    await eventually(
+      async () => blobsOf(created.id).length,
+      (files) => files > 0,
+      { what: 'the upload to reach the blob store' },
+    );
+    req.destroy();
+    await eventually(
+      async () => blobsOf(created.id),
+      (files) => files.length === 0,
+      { what: 'the half-written blob to be removed' },
+    );
+    const answer = await postFiles(link, { count: 1, bytes: 1024 });
+    assert.equal(answer.status, 200, answer.body);
+    assert.equal(blobsOf(created.id).length, 1);
   });
 
   it('a JSON body is small unless it may carry files: a deletion answer of 100 kB is refused', async () => {

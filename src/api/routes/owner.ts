@@ -22,8 +22,8 @@ const MEGABYTES = `${OWNER_UPLOAD_LIMITS.bytesPerFile / (1024 * 1024)} MB`;
  * JSON is read whole before it is parsed: base64 files in JSON are held to one file's worth, and
  * more or larger files go through the form, which streams them. Other answers are a word.
  */
-const OWNER_JSON_LIMITS = {
-  files: Math.ceil(OWNER_UPLOAD_LIMITS.bytesPerFile * (4 / 3)) + 64 * 1024,
+const OWNER_BODY_LIMITS = {
+  jsonWithFiles: Math.ceil(OWNER_UPLOAD_LIMITS.bytesPerFile * (4 / 3)) + 64 * 1024,
   answer: 4 * 1024,
 };
 
@@ -109,10 +109,10 @@ function formProblem(error: multer.MulterError, phase: Phase): ApiError {
 /** The body, read only once the link is known to be answered now, and only as large as its answer can be. */
 function answerBody(blobs: BlobStore): RequestHandler {
   const json = {
-    files: express.json({ limit: OWNER_JSON_LIMITS.files, inflate: false }),
-    answer: express.json({ limit: OWNER_JSON_LIMITS.answer, inflate: false }),
+    files: express.json({ limit: OWNER_BODY_LIMITS.jsonWithFiles, inflate: false }),
+    answer: express.json({ limit: OWNER_BODY_LIMITS.answer, inflate: false }),
   };
-  const urlencoded = express.urlencoded({ extended: false, limit: OWNER_JSON_LIMITS.answer });
+  const urlencoded = express.urlencoded({ extended: false, limit: OWNER_BODY_LIMITS.answer });
   return (req, res, next) => {
     const { phase, requestId } = res.locals.claims as OwnerTokenClaims;
     if (req.is('application/json')) {
@@ -145,6 +145,8 @@ function answerBody(blobs: BlobStore): RequestHandler {
     }).array('files');
     form(req, res, (error: unknown) => {
       if (!error) return next();
+      // The owner left mid-upload: multer removed what it stored, and nobody waits for an answer.
+      if (req.destroyed) return;
       next(error instanceof multer.MulterError ? formProblem(error, phase) : error);
     });
   };
