@@ -146,7 +146,7 @@ function answerBody(blobs: BlobStore): RequestHandler {
     form(req, res, (error: unknown) => {
       if (!error) return next();
       // The owner left mid-upload: multer removed what it stored, and nobody waits for an answer.
-      if (req.destroyed) return;
+      if (req.socket.destroyed) return;
       next(error instanceof multer.MulterError ? formProblem(error, phase) : error);
     });
   };
