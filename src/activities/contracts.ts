@@ -34,6 +34,8 @@ export interface OwnerRequestInput {
   integration: DirectContactIntegrationConfig;
   subject: Subject;
   deadline: string;
+  /** The round of asking, which the link carries: the same in the round's first email and its reminder. */
+  linkId?: string;
   /** The second email, shortly before the deadline. */
   reminder?: boolean;
 }

@@ -44,6 +44,7 @@ export interface ActivityDependencies {
     integrationId: string;
     phase: OwnerRequestInput['phase'];
     deadline: string;
+    linkId?: string;
   }): string;
   log: Logger;
   metrics?: WorkerMetrics;
@@ -313,6 +314,7 @@ export function createActivities(deps: ActivityDependencies) {
         integrationId: input.integration.id,
         phase: input.phase,
         deadline: input.deadline,
+        linkId: input.linkId,
       });
       await mailer.send(ownerRequestMail(input, link));
     },

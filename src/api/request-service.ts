@@ -144,9 +144,17 @@ export class RequestService {
     return this.present(await this.snapshot(id));
   }
 
-  /** What one owner is asked, for their page; undefined if the integration is not part of the request. */
-  async ownerTask(id: string, integrationId: string, phase: Phase): Promise<OwnerTaskView | undefined> {
-    return presentOwnerTask(await this.snapshot(id), integrationId, phase, await this.now());
+  /**
+   * What one owner is asked, for their page, as the link of round `linkId` sees it; undefined if
+   * the integration is not part of the request.
+   */
+  async ownerTask(
+    id: string,
+    integrationId: string,
+    phase: Phase,
+    linkId?: string,
+  ): Promise<OwnerTaskView | undefined> {
+    return presentOwnerTask(await this.snapshot(id), integrationId, phase, await this.now(), linkId);
   }
 
   /** The blob key of the package sent to the subject. */
@@ -283,9 +291,12 @@ export class RequestService {
     integrationId: string,
     phase: Phase,
     answer: OwnerAnswer,
+    linkId?: string,
   ): Promise<RequestView> {
     return this.update(id, (handle) =>
-      handle.executeUpdate(ownerReplyUpdate, { args: [{ integrationId, phase, answer }] }),
+      handle.executeUpdate(ownerReplyUpdate, {
+        args: [{ integrationId, phase, answer, ...(linkId === undefined ? {} : { linkId }) }],
+      }),
     );
   }
 

@@ -106,11 +106,17 @@ export function refuseOwnerAnswer(phase: Phase, answer: OwnerAnswer['answer']): 
   return `"${answer}" is not an answer to ${phase === 'access' ? 'an access' : 'a deletion'} request (${allowed.join(', ')})`;
 }
 
+/** Said to the holder of a link from an earlier round of asking (before an operator's retry). */
+export const REPLACED_LINK_MESSAGE =
+  'This link was replaced by a newer one: answer through the link in the latest email about this request.';
+
+/** `linkId`: the round of asking the owner's link belongs to; only the current round's is taken. */
 export function decideOwnerReply(
   snapshot: RequestSnapshot,
   integrationId: string,
   phase: Phase,
   answer: OwnerAnswer,
+  linkId?: string,
 ): Decision<{ outcome: PhaseOutcome }> {
   const integration = integrationById(snapshot, integrationId);
   if (!integration) return refuse('not_found', `integration "${integrationId}" is not part of this request`);
@@ -118,6 +124,7 @@ export function decideOwnerReply(
   if (activePhase(snapshot) !== phase || status?.kind !== 'awaiting_owner') {
     return refuse('invalid_state', 'this request no longer waits for an answer from you');
   }
+  if (status.linkId !== linkId) return refuse('invalid_state', REPLACED_LINK_MESSAGE);
   const outcome = ownerAnswerOutcome(phase, answer);
   if (!outcome) return refuse('malformed', refuseOwnerAnswer(phase, answer.answer) ?? 'not an answer');
   return { accepted: true, outcome };

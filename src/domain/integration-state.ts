@@ -19,6 +19,11 @@ export type PhaseStatus =
       onNoResponse: 'skip' | 'pause';
       /** Set by the workflow's deadline timer. */
       overdue: boolean;
+      /**
+       * The round of asking: the id in the owner's link, new after an operator's retry. Absent
+       * from rounds started before rounds had ids, whose links carry none either.
+       */
+      linkId?: string;
     }
   | { kind: 'error'; message: IntegrationErrorMessage; at: string }
   | { kind: 'complete'; outcome: PhaseOutcome };

@@ -130,15 +130,20 @@ export interface OwnerTaskView {
   /** [label, value] for each identifier the request carries, the name first. */
   identifiers: [string, string][];
   deadline: string | null;
+  /** Whether an answer through this link is wanted. */
   waiting: boolean;
+  /** An answer is wanted, but through a newer link (an operator retried since this one was sent). */
+  replaced: boolean;
   status: PhaseStateView | null;
 }
 
+/** `linkId`: the round of asking the owner's link belongs to. */
 export function presentOwnerTask(
   snapshot: RequestSnapshot,
   integrationId: string,
   phase: Phase,
   now: Date,
+  linkId?: string,
 ): OwnerTaskView | undefined {
   const integration = snapshot.integrations.find((i) => i.id === integrationId);
   if (!integration) return undefined;
@@ -158,7 +163,8 @@ export function presentOwnerTask(
     integrationName: integration.name,
     identifiers,
     deadline: status?.kind === 'awaiting_owner' ? status.deadline : null,
-    waiting: status?.kind === 'awaiting_owner',
+    waiting: status?.kind === 'awaiting_owner' && status.linkId === linkId,
+    replaced: status?.kind === 'awaiting_owner' && status.linkId !== linkId,
     status: status && presentPhase(status, phase, now),
   };
 }

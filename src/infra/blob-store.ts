@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 /**
  * Where the subject's data lives: records found, files uploaded, exports. Keys are generated here,
@@ -9,9 +11,16 @@ import type { Readable } from 'node:stream';
  */
 export interface BlobStore {
   put(requestId: string, content: Buffer | string, extension: string): Promise<string>;
+  /**
+   * Stores what `content` streams as it arrives (an upload), never whole in memory; a stream
+   * that fails leaves nothing behind.
+   */
+  putStream(requestId: string, content: Readable, extension: string): Promise<{ key: string; size: number }>;
   get(key: string): Promise<Buffer>;
   /** The blob as a stream, for downloads: a missing blob fails here, before anything is sent. */
   open(key: string): Promise<Readable>;
+  /** One blob, e.g. an upload whose answer was refused after it was stored. */
+  delete(key: string): Promise<void>;
   /** Everything kept for one request: what retention removes when it ends. */
   deleteRequest(requestId: string): Promise<void>;
 }
@@ -51,12 +60,45 @@ export class FileBlobStore implements BlobStore {
     return key;
   }
 
+  async putStream(
+    requestId: string,
+    content: Readable,
+    extension: string,
+  ): Promise<{ key: string; size: number }> {
+    const key = newBlobKey(requestId, extension);
+    const target = this.pathOf(key);
+    await mkdir(path.dirname(target), { recursive: true });
+    const temporary = `${target}.${process.pid}.tmp`;
+    let size = 0;
+    try {
+      await pipeline(
+        content,
+        async function* (source: AsyncIterable<Buffer>) {
+          for await (const chunk of source) {
+            size += chunk.length;
+            yield chunk;
+          }
+        },
+        createWriteStream(temporary, { mode: 0o600 }),
+      );
+      await rename(temporary, target);
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw error;
+    }
+    return { key, size };
+  }
+
   async get(key: string): Promise<Buffer> {
     return readFile(this.pathOf(key));
   }
 
   async open(key: string): Promise<Readable> {
     return (await open(this.pathOf(key))).createReadStream();
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.pathOf(key), { force: true });
   }
 
   async deleteRequest(requestId: string): Promise<void> {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { PHASES, type Phase } from '../domain';
 import { signToken, verifyToken, type SecretList } from './signed-token';
 
@@ -7,6 +6,11 @@ export interface OwnerTokenClaims {
   requestId: string;
   integrationId: string;
   phase: Phase;
+  /**
+   * The round of asking the link belongs to (the workflow's id for it): only the current round's
+   * link is taken. Absent from links of rounds started before rounds had ids.
+   */
+  linkId?: string;
   /** Seconds since the epoch. */
   expiresAt: number;
 }
@@ -16,13 +20,16 @@ export type OwnerTokenCheck =
 
 const PURPOSE = 'owner-token';
 
+/**
+ * The same claims give the same link: the first email, its reminder and a resent email of one
+ * round carry one credential, not one each. The round's id makes each round's link new.
+ */
 export function signOwnerToken(claims: OwnerTokenClaims, secrets: SecretList): string {
-  // The nonce makes every link unguessable even for the same request, integration and phase.
   const payload = {
     r: claims.requestId,
     i: claims.integrationId,
     p: claims.phase,
-    n: randomBytes(12).toString('base64url'),
+    ...(claims.linkId === undefined ? {} : { l: claims.linkId }),
   };
   return signToken(PURPOSE, payload, claims.expiresAt, secrets);
 }
@@ -30,9 +37,16 @@ export function signOwnerToken(claims: OwnerTokenClaims, secrets: SecretList): s
 export function verifyOwnerToken(token: string, secrets: SecretList, now: Date): OwnerTokenCheck {
   const check = verifyToken(PURPOSE, token, secrets, now);
   if (!check.valid) return check;
-  const { r, i, p, e } = check.payload;
-  if (typeof r !== 'string' || typeof i !== 'string' || !PHASES.includes(p as Phase)) {
+  const { r, i, p, l, e } = check.payload;
+  if (
+    typeof r !== 'string' ||
+    typeof i !== 'string' ||
+    !PHASES.includes(p as Phase) ||
+    (l !== undefined && typeof l !== 'string')
+  ) {
     return { valid: false, reason: 'malformed' };
   }
-  return { valid: true, claims: { requestId: r, integrationId: i, phase: p as Phase, expiresAt: e } };
+  const claims: OwnerTokenClaims = { requestId: r, integrationId: i, phase: p as Phase, expiresAt: e };
+  if (l !== undefined) claims.linkId = l as string;
+  return { valid: true, claims };
 }

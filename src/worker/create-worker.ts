@@ -51,9 +51,12 @@ export function createLetheActivities(environment: Environment, log: Logger, met
       log,
     }),
     secrets: (variable) => process.env[variable],
-    ownerLink: ({ requestId, integrationId, phase, deadline }) => {
+    ownerLink: ({ requestId, integrationId, phase, deadline, linkId }) => {
       const expiresAt = Math.floor((new Date(deadline).getTime() + OWNER_LINK_GRACE_MS) / 1000);
-      const token = signOwnerToken({ requestId, integrationId, phase, expiresAt }, environment.tokenSecrets);
+      const token = signOwnerToken(
+        { requestId, integrationId, phase, linkId, expiresAt },
+        environment.tokenSecrets,
+      );
       return `${environment.publicUrl}/owner/${token}`;
     },
     log,

@@ -43,6 +43,8 @@ export interface OwnerReplyInput {
   integrationId: string;
   phase: Phase;
   answer: OwnerAnswer;
+  /** The round of asking the owner's link belongs to; absent from links that carry none. */
+  linkId?: string;
 }
 export const ownerReplyUpdate = defineUpdate<RequestSnapshot, [OwnerReplyInput]>('ownerReply');
 

@@ -290,15 +290,31 @@ async function runDirectContact(
   const { integration } = input;
   const deadlineMs = Date.now() + parseDuration(integration.deadline);
   const deadline = new Date(deadlineMs).toISOString();
-  const ownerRequest = {
-    requestId: input.requestId,
-    requestType: input.requestType,
-    phase: input.phase,
-    integration,
-    subject: input.subject,
-    deadline,
+  // Each round of asking (the first email; again after an operator's retry) has a link of its own,
+  // which its reminder repeats, so a retry leaves the earlier round's link dead. Rounds of workflows
+  // that started before rounds had ids keep links without one.
+  const roundsHaveIds = wf.patched('owner-link-rounds');
+  const newRound = () => {
+    const linkId = roundsHaveIds ? { linkId: wf.uuid4() } : {};
+    return {
+      ownerRequest: {
+        requestId: input.requestId,
+        requestType: input.requestType,
+        phase: input.phase,
+        integration,
+        subject: input.subject,
+        deadline,
+        ...linkId,
+      },
+      awaiting: {
+        kind: 'awaiting_owner',
+        deadline,
+        onNoResponse: integration.on_no_response,
+        ...linkId,
+      } as const,
+    };
   };
-  const awaiting = { kind: 'awaiting_owner', deadline, onNoResponse: integration.on_no_response } as const;
+  let { ownerRequest, awaiting } = newRound();
   for (;;) {
     // Shown as waiting before the email leaves, so an owner who answers at once is heard.
     await mailbox.report({ ...awaiting, overdue: false });
@@ -314,6 +330,7 @@ async function runDirectContact(
         at: new Date().toISOString(),
       });
       if ((await mailbox.next('retry', 'stop')).command === 'stop') return STOPPED;
+      ({ ownerRequest, awaiting } = newRound());
     }
   }
 

@@ -139,8 +139,8 @@ export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promis
 
   wf.setHandler(
     ownerReplyUpdate,
-    async ({ integrationId, phase, answer }) => {
-      const decision = decideOwnerReply(request, integrationId, phase, answer);
+    async ({ integrationId, phase, answer, linkId }) => {
+      const decision = decideOwnerReply(request, integrationId, phase, answer, linkId);
       accepted(decision);
       applyPhaseReport(request, integrationId, phase, { kind: 'complete', outcome: decision.outcome });
       if (answer.answer === 'files') integrationNamed(integrationId).uploads.push(...answer.files);
@@ -148,8 +148,8 @@ export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promis
       return request;
     },
     {
-      validator: ({ integrationId, phase, answer }) =>
-        accepted(decideOwnerReply(request, integrationId, phase, answer)),
+      validator: ({ integrationId, phase, answer, linkId }) =>
+        accepted(decideOwnerReply(request, integrationId, phase, answer, linkId)),
     },
   );
 

@@ -61,10 +61,10 @@ describe('operators stop integrations, and late owners are still heard', functio
       state: 'Complete',
       detail: 'Stopped processing',
     });
-    // The first email's link is for the access phase: a deletion answer does not fit it, and the
-    // access phase no longer waits for an answer.
+    // The first email's link is for the access phase, which no longer waits for an answer: it is
+    // refused before its body is read, so even a deletion answer that does not fit it is a 409.
     const wrongPhase = await answer(created.id, 'dana.owner@example.com', { answer: 'deleted' }, 'access');
-    assert.equal(wrongPhase.status, 400);
+    assert.equal(wrongPhase.status, 409);
     const tooLate = await answer(created.id, 'dana.owner@example.com', { answer: 'no_data' }, 'access');
     assert.equal(tooLate.status, 409);
   });

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 // s3rver ships no types; it is only the S3-compatible server these tests talk to.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const S3rver = require('s3rver') as new (options: Record<string, unknown>) => {
@@ -61,6 +62,29 @@ describe('the S3 blob store, against an S3-compatible server on 127.0.0.1', func
     assert.ok(Buffer.concat(chunks).equals(binary));
     const text = await store.put('req_s3test', '[{"id":1}]', 'json');
     assert.equal((await store.get(text)).toString('utf8'), '[{"id":1}]');
+  });
+
+  it('streams uploads in, in parts when large, and deletes one blob on its own', async () => {
+    const large = Buffer.from(Array.from({ length: 12 * 1024 * 1024 }, (_, i) => (i * 7) % 256));
+    const small = Buffer.from('a small upload');
+    const stored = await Promise.all(
+      [large, small].map((content) =>
+        store.putStream(
+          'req_s3stream',
+          Readable.from([content.subarray(0, 1000), content.subarray(1000)]),
+          'bin',
+        ),
+      ),
+    );
+    assert.deepEqual(
+      stored.map((s) => s.size),
+      [large.length, small.length],
+    );
+    assert.ok((await store.get(stored[0]!.key)).equals(large), 'the parts make the whole');
+    assert.ok((await store.get(stored[1]!.key)).equals(small));
+    await store.delete(stored[0]!.key);
+    await assert.rejects(store.get(stored[0]!.key));
+    assert.ok((await store.get(stored[1]!.key)).equals(small));
   });
 
   it('deletes everything of one request, and nothing of another', async () => {

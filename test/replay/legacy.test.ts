@@ -59,3 +59,33 @@ describe('replay of histories written by earlier Lethe code', function () {
     assert.equal(replayed, 5);
   });
 });
+
+/**
+ * Direct contacts written by the code before owner links had rounds (commit 2390ec0, the same
+ * fixture key): one answered through its link, and one whose owner had not answered yet when the
+ * history was taken, as a workflow waiting across an upgrade would be.
+ */
+describe('replay of direct contacts from before owner links had rounds', function () {
+  this.timeout(120_000);
+  const OWNER_FOLDER = path.join(__dirname, 'legacy-owner');
+  const ownerHistories = readdirSync(OWNER_FOLDER)
+    .filter((file) => file.endsWith('.binpb'))
+    .map((file) => ({
+      workflowId: file.replace('.binpb', ''),
+      history: temporal.api.history.v1.History.decode(readFileSync(path.join(OWNER_FOLDER, file))),
+    }));
+
+  it('replays them against the current workflow code', async () => {
+    const failures: string[] = [];
+    let replayed = 0;
+    for await (const result of Worker.runReplayHistories(
+      { workflowBundle: await workflowBundle(), dataConverter: encryptedDataConverter(KEYS) },
+      ownerHistories,
+    )) {
+      replayed += 1;
+      if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+    }
+    assert.deepEqual(failures, []);
+    assert.equal(replayed, 4);
+  });
+});
