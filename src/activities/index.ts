@@ -28,6 +28,7 @@ import {
 } from './contracts';
 import { buildExportPackage, type ExportInput } from './export-package';
 import { operatorNoticeMail, ownerRequestMail } from './owner-mail';
+import type { IntegrationWorkflowResult } from '../workflows/integration';
 
 export interface ActivityDependencies {
   blobs: BlobStore;
@@ -47,6 +48,8 @@ export interface ActivityDependencies {
   }): string;
   log: Logger;
   metrics?: WorkerMetrics;
+  /** The result of an integration's workflow that completed; null if its last run did not. */
+  finishedIntegration(workflowId: string): Promise<IntegrationWorkflowResult | null>;
 }
 
 /**
@@ -275,10 +278,21 @@ export function createActivities(deps: ActivityDependencies) {
 
     /** Builds the package sent to the subject and keeps it in the blob store; answers its key. */
     async buildExport(input: ExportInput): Promise<string> {
-      const zipped = await buildExportPackage(input, (ref) => blobs.get(ref), new Date());
+      const context = Context.current();
+      const zipped = await buildExportPackage(
+        input,
+        (ref) => blobs.get(ref),
+        new Date(),
+        () => context.heartbeat(),
+      );
       const ref = await blobs.put(input.request.id, zipped, 'zip');
       log.info({ requestId: input.request.id, bytes: zipped.length }, 'export built');
       return ref;
+    },
+
+    /** A request reset to an earlier point asks what an integration that had finished found or did. */
+    async integrationResult(workflowId: string): Promise<IntegrationWorkflowResult | null> {
+      return deps.finishedIntegration(workflowId);
     },
 
     /** The retention period is over: everything kept about the request goes. */
