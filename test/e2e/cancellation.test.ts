@@ -186,7 +186,7 @@ describe('a reset request workflow (the Web UI’s "Reset")', function () {
   });
 });
 
-describe('a cancelled request keeps its data only for its retention (time-skipping server)', function () {
+describe('requests that close early, on the time-skipping server', function () {
   this.timeout(60_000);
   let stack: Stack;
   let lethe: LetheApi;
@@ -219,5 +219,28 @@ describe('a cancelled request keeps its data only for its retention (time-skippi
     );
     assert.equal(res.body.error.name, 'REQUEST_NOT_FOUND');
     assert.ok(!existsSync(folder), 'its data deleted');
+  });
+
+  it('an access request whose package cannot be built closes after its tries, and says so', async () => {
+    const email = `no-package-${Date.now()}@example.com`;
+    stack.crm.contacts.set('c_no_package', { id: 'c_no_package', email, kind: 'note' });
+    const created = await lethe.create({ type: 'access', subject: { email }, integrations: ['crm'] });
+    await lethe.until(created.id, (r) => r.state === 'Data accessed', 'Data accessed');
+    const folder = path.join(stack.dataDir, 'blobs', created.id);
+    for (const file of readdirSync(folder).filter((f) => f.endsWith('.json'))) {
+      renameSync(path.join(folder, file), path.join(folder, `${file}.away`));
+    }
+    const selected = await call(stack.apiUrl, 'POST', `/v1/requests/${created.id}/selection`, {
+      body: { integrations: ['crm'] },
+    });
+    assert.equal(selected.status, 200, JSON.stringify(selected.body));
+
+    await stack.temporal.sleep('6 hours');
+    const request = await lethe.until(created.id, (r) => r.closed, 'the request to close');
+    assert.equal(request.state, 'Data accessed');
+    assert.match(request.closed_reason ?? '', /could not be built/);
+    assert.equal(request.data_url, null);
+    const handle = stack.client.workflow.getHandle(created.id);
+    assert.equal((await handle.describe()).status.name, 'RUNNING', 'it waits out its retention');
   });
 });
