@@ -23,6 +23,7 @@ import {
   type ConnectorCallInput,
   type ConnectorStep,
   type IntegrationFailureDetails,
+  type IntegrationTakeover,
   type OperatorNoticeInput,
   type OwnerRequestInput,
 } from './contracts';
@@ -48,8 +49,8 @@ export interface ActivityDependencies {
   }): string;
   log: Logger;
   metrics?: WorkerMetrics;
-  /** The result of an integration's workflow that completed; null if its last run did not. */
-  finishedIntegration(workflowId: string): Promise<IntegrationWorkflowResult | null>;
+  /** See `takeOverIntegration`. */
+  takeOverIntegration(workflowId: string): Promise<IntegrationTakeover<IntegrationWorkflowResult>>;
 }
 
 /**
@@ -290,9 +291,9 @@ export function createActivities(deps: ActivityDependencies) {
       return ref;
     },
 
-    /** A request reset to an earlier point asks what an integration that had finished found or did. */
-    async integrationResult(workflowId: string): Promise<IntegrationWorkflowResult | null> {
-      return deps.finishedIntegration(workflowId);
+    /** A request reset to an earlier point takes over the integrations its earlier run had started. */
+    async takeOverIntegration(workflowId: string): Promise<IntegrationTakeover<IntegrationWorkflowResult>> {
+      return deps.takeOverIntegration(workflowId);
     },
 
     /** The retention period is over: everything kept about the request goes. */

@@ -70,9 +70,15 @@ export function createLetheActivities(
     },
     log,
     metrics,
-    finishedIntegration: async (workflowId) => {
+    takeOverIntegration: async (workflowId) => {
       const handle = client.workflow.getHandle<typeof IntegrationWorkflow>(workflowId);
-      return (await handle.describe()).status.name === 'COMPLETED' ? handle.result() : null;
+      const { status } = await handle.describe();
+      if (status.name === 'COMPLETED') return { kind: 'completed', result: await handle.result() };
+      // A reset does not end the earlier run's children: they would report to the new run alongside
+      // the ones it starts.
+      if (status.name !== 'RUNNING') return { kind: 'none' };
+      await handle.terminate('its request was reset: the request’s new run starts it again');
+      return { kind: 'terminated' };
     },
   });
 }

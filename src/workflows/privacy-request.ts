@@ -66,7 +66,7 @@ const purgeActivities = wf.proxyActivities<LetheActivities>({
   retry: { initialInterval: '5 seconds', maximumInterval: '10 minutes' },
 });
 
-const lookupActivities = wf.proxyActivities<LetheActivities>({
+const takeoverActivities = wf.proxyActivities<LetheActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 10 },
 });
@@ -208,10 +208,9 @@ export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promis
         const child = await wf.startChild(IntegrationWorkflow, {
           workflowId,
           // A new run only where the last one failed (an operator's retry): a request reset to an
-          // earlier point finds the integrations that had finished, and takes their result below.
+          // earlier point finds the integrations its earlier run started, and takes them over below.
           workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-          // Stopped with the request: a reset ends its old run, and the new one starts them again
-          // (they resume from their journal); a cancelled request waits until they have stopped.
+          // Nothing of a request runs once it has ended.
           parentClosePolicy: 'TERMINATE',
           cancellationType: 'WAIT_CANCELLATION_COMPLETED',
           args: [
@@ -239,8 +238,11 @@ export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promis
         // The request is cancelled: it closes, and shows this integration stopped.
         if (root.consideredCancelled) return;
         if (error instanceof WorkflowExecutionAlreadyStartedError) {
-          const finished = await lookupActivities.integrationResult(workflowId).catch(() => null);
-          if (finished) return settle(finished);
+          const found = await takeoverActivities
+            .takeOverIntegration(workflowId)
+            .catch(() => ({ kind: 'none' }) as const);
+          if (found.kind === 'completed') return settle(found.result);
+          if (found.kind === 'terminated') continue;
         }
         // The integration's workflow itself failed (terminated, timed out): show it, and let an
         // operator retry (a new run) or stop it, like any other error.

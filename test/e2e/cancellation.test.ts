@@ -186,6 +186,60 @@ describe('a reset request workflow (the Web UI’s "Reset")', function () {
   });
 });
 
+describe('a request workflow reset while an owner is asked', function () {
+  this.timeout(60_000);
+  const suite = useStack();
+
+  it('ends the integration with the old run, and asks the owner again from the new one', async () => {
+    const created = await suite.lethe.create({
+      type: 'access',
+      subject: { email: 'reset-in-flight@example.com' },
+      integrations: ['warehouse'],
+    });
+    await suite.lethe.untilIntegration(created.id, 'warehouse', 'access', {
+      state: 'Processing',
+      detail: 'Due in 14 days',
+    });
+    await suite.lethe.ownerMail(created.id, 'dana.owner@example.com', 'access');
+    const { stack } = suite;
+    const handle = stack.client.workflow.getHandle(created.id);
+    const oldRun = (await handle.describe()).runId;
+    const firstTask = (await eventsOf(handle)).find((e) => e.workflowTaskCompletedEventAttributes);
+    await stack.temporal.client.workflowService.resetWorkflowExecution({
+      namespace: 'default',
+      workflowExecution: { workflowId: created.id, runId: oldRun },
+      reason: 'test: an operator resets a request in flight',
+      workflowTaskFinishEventId: firstTask!.eventId,
+      requestId: `reset-${created.id}`,
+    });
+    const runs = await eventually(
+      async () =>
+        (await stack.temporal.client.workflow.count(`WorkflowId = '${created.id}/warehouse/access'`)).count,
+      (count) => count === 2,
+      { what: 'a second run of the integration' },
+    );
+    assert.equal(runs, 2);
+    const mails = await eventually(
+      async () => stack.smtp.inbox.filter((m) => m.subject.includes(created.id)),
+      (found) => found.length === 2,
+      { what: 'the owner asked again' },
+    );
+    assert.equal(mails.length, 2);
+    const reply = await suite.lethe.answerAsOwner(created.id, 'dana.owner@example.com', {
+      answer: 'no_data',
+    });
+    assert.equal(reply.status, 200, JSON.stringify(reply.body));
+    const request = await suite.lethe.until(created.id, (r) => r.state === 'Data accessed', 'Data accessed');
+    assert.deepEqual(phaseOf(request, 'warehouse', 'access'), {
+      state: 'Complete',
+      detail: 'No files uploaded',
+    });
+    const child = stack.client.workflow.getHandle(`${created.id}/warehouse/access`);
+    assert.equal((await child.describe()).status.name, 'COMPLETED');
+    assert.deepEqual(failedTasks(await eventsOf(stack.client.workflow.getHandle(created.id))), []);
+  });
+});
+
 describe('requests that close early, on the time-skipping server', function () {
   this.timeout(60_000);
   let stack: Stack;
