@@ -40,6 +40,14 @@ export interface OwnerRequestInput {
   reminder?: boolean;
 }
 
+/**
+ * What a request's run finds under an integration's workflow id it did not start (a reset request):
+ * the result of a run that completed, or a run still going (the earlier request run's), ended so
+ * that a new one takes over, or neither.
+ */
+export type IntegrationTakeover<Result> =
+  { kind: 'completed'; result: Result } | { kind: 'terminated' } | { kind: 'none' };
+
 /** Thrown by activities as an ApplicationFailure of this type; its message is the contract's. */
 export const INTEGRATION_FAILURE_TYPE = 'IntegrationFailure';
 

@@ -50,7 +50,14 @@ export async function buildExportPackage(
   input: ExportInput,
   read: (ref: string) => Promise<Buffer>,
   now: Date,
+  /** Called as the work goes on: after each blob read, and while the zip is compressed. */
+  progress: () => void = () => undefined,
 ): Promise<Buffer> {
+  const readOn = async (ref: string) => {
+    const content = await read(ref);
+    progress();
+    return content;
+  };
   const { request } = input;
   const zip = new JSZip();
   const sent = new Set(request.selection ?? []);
@@ -70,7 +77,7 @@ export async function buildExportPackage(
     integrations.push(entry);
     if (!sent.has(integration.id)) continue;
     const ref = input.recordRefs[integration.id];
-    const records = ref ? (JSON.parse((await read(ref)).toString('utf8')) as ConnectorRecord[]) : [];
+    const records = ref ? (JSON.parse((await readOn(ref)).toString('utf8')) as ConnectorRecord[]) : [];
     entry.records = records.length;
     entry.files = integration.uploads.length;
     if (categoriesOnly) {
@@ -83,7 +90,7 @@ export async function buildExportPackage(
       if (request.type === 'portability') zip.file(`${folder}/records.csv`, recordsCsv(records));
     }
     for (const [index, file] of integration.uploads.entries()) {
-      zip.file(`${folder}/files/${uploadName(index, file.name)}`, await read(file.ref));
+      zip.file(`${folder}/files/${uploadName(index, file.name)}`, await readOn(file.ref));
     }
   }
   const manifest = {
@@ -99,5 +106,5 @@ export async function buildExportPackage(
     integrations,
   };
   zip.file('manifest.json', JSON.stringify(manifest, null, 2));
-  return zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' });
+  return zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' }, progress);
 }

@@ -23,11 +23,13 @@ import {
   type ConnectorCallInput,
   type ConnectorStep,
   type IntegrationFailureDetails,
+  type IntegrationTakeover,
   type OperatorNoticeInput,
   type OwnerRequestInput,
 } from './contracts';
 import { buildExportPackage, type ExportInput } from './export-package';
 import { operatorNoticeMail, ownerRequestMail } from './owner-mail';
+import type { IntegrationWorkflowResult } from '../workflows/integration';
 
 export interface ActivityDependencies {
   blobs: BlobStore;
@@ -48,6 +50,8 @@ export interface ActivityDependencies {
   }): string;
   log: Logger;
   metrics?: WorkerMetrics;
+  /** See `takeOverIntegration`. */
+  takeOverIntegration(workflowId: string): Promise<IntegrationTakeover<IntegrationWorkflowResult>>;
 }
 
 /**
@@ -295,10 +299,21 @@ export function createActivities(deps: ActivityDependencies) {
 
     /** Builds the package sent to the subject and keeps it in the blob store; answers its key. */
     async buildExport(input: ExportInput): Promise<string> {
-      const zipped = await buildExportPackage(input, (ref) => blobs.get(ref), new Date());
+      const context = Context.current();
+      const zipped = await buildExportPackage(
+        input,
+        (ref) => blobs.get(ref),
+        new Date(),
+        () => context.heartbeat(),
+      );
       const ref = await blobs.put(input.request.id, zipped, 'zip');
       log.info({ requestId: input.request.id, bytes: zipped.length }, 'export built');
       return ref;
+    },
+
+    /** A request reset to an earlier point takes over the integrations its earlier run had started. */
+    async takeOverIntegration(workflowId: string): Promise<IntegrationTakeover<IntegrationWorkflowResult>> {
+      return deps.takeOverIntegration(workflowId);
     },
 
     /** The retention period is over: everything kept about the request goes. */

@@ -11,8 +11,11 @@ import {
 import {
   dueDate,
   hasDeletionPhase,
+  PHASES,
+  requestState,
   type Phase,
   type Regulation,
+  type RequestState,
   type RequestStep,
   type RequestType,
   type Subject,
@@ -82,6 +85,19 @@ export interface RequestSnapshot {
   export: { ref: string; at: string } | null;
   /** When the retention period ended and the request's data was deleted; the request is gone then. */
   purgedAt: string | null;
+  /** Why the request closed before it ran its course; absent while it runs, and when it did. */
+  closedEarly?: ClosedEarly;
+}
+
+/**
+ * `cancelled`: its workflow was cancelled from outside Lethe (the Temporal Web UI, the CLI).
+ * `export_failed`: the package for the subject could not be built, however often it was tried.
+ */
+export interface ClosedEarly {
+  cause: 'cancelled' | 'export_failed';
+  at: string;
+  /** Where it was when it closed: what its state still shows. */
+  step: RequestStep;
 }
 
 function initialAccessStatus(config: IntegrationConfig, type: RequestType): PhaseStatus {
@@ -232,9 +248,32 @@ export function automaticSelection(snapshot: RequestSnapshot): string[] {
   return snapshot.integrations.map((i) => i.id);
 }
 
+/**
+ * Closes a request that cannot run its course: nothing of it goes on, so every integration that
+ * had not completed a phase shows it stopped; the request keeps the state it had reached.
+ */
+export function closeEarly(snapshot: RequestSnapshot, cause: ClosedEarly['cause'], at: string): void {
+  for (const integration of snapshot.integrations) {
+    for (const phase of PHASES) {
+      const status = phaseStatus(integration, phase);
+      if (status !== null && !isComplete(status)) {
+        setPhaseStatus(integration, phase, { kind: 'complete', outcome: { kind: 'stopped' } });
+      }
+    }
+  }
+  snapshot.closedEarly = { cause, at, step: snapshot.step };
+  snapshot.closedAt ??= at;
+  snapshot.step = 'closed';
+}
+
+/** The request's state summary; one that closed early shows the state it had reached (never "Data deleted" untrue). */
+export function shownState(snapshot: RequestSnapshot): RequestState {
+  return requestState(snapshot.type, snapshot.closedEarly?.step ?? snapshot.step);
+}
+
 /** `"user not found"`: the request is closed, something looked, and nothing found anything. */
 export function userNotFound(snapshot: RequestSnapshot): boolean {
-  if (snapshot.step !== 'closed') return false;
+  if (snapshot.step !== 'closed' || snapshot.closedEarly) return false;
   const counts = snapshot.integrations.map((i) => dataFound(i.access)).filter((c) => c !== undefined);
   return counts.length > 0 && counts.every((c) => c === 0);
 }

@@ -3,13 +3,13 @@ import { describePhase, type IntegrationState, type PhaseStatus } from './integr
 import {
   isPaused,
   pausingIntegrations,
+  shownState,
   userNotFound,
   type ActionRecord,
   type IntegrationSnapshot,
   type RequestSnapshot,
 } from './privacy-request';
 import {
-  requestState,
   requestStatus,
   SUBJECT_IDENTIFIERS,
   type Phase,
@@ -47,6 +47,8 @@ export interface RequestView {
   state: RequestState;
   closed: boolean;
   closed_at: string | null;
+  /** Why a closed request did not run its course; null when it did (or is still open). */
+  closed_reason: string | null;
   paused: boolean;
   paused_reason: string | null;
   auto_process: boolean;
@@ -94,6 +96,13 @@ function pausedReason(snapshot: RequestSnapshot, now: Date): string | null {
   return `No response from ${names} by the deadline: the owner can still answer, or an operator can skip or stop it`;
 }
 
+const CLOSED_EARLY_REASONS = {
+  cancelled:
+    'Cancelled in Temporal (the Web UI or the CLI): the integrations in flight were stopped, nothing more is done, and its data is deleted when its retention ends',
+  export_failed:
+    'The package for the subject could not be built, however often it was tried: nothing was sent, and its data is deleted when its retention ends',
+} as const;
+
 export function presentRequest(
   snapshot: RequestSnapshot,
   now: Date,
@@ -108,9 +117,10 @@ export function presentRequest(
     due_date: snapshot.dueDate,
     trigger_type: snapshot.triggerType,
     status: requestStatus(snapshot.step),
-    state: requestState(snapshot.type, snapshot.step),
+    state: shownState(snapshot),
     closed,
     closed_at: snapshot.closedAt,
+    closed_reason: snapshot.closedEarly ? CLOSED_EARLY_REASONS[snapshot.closedEarly.cause] : null,
     paused: isPaused(snapshot, now),
     paused_reason: pausedReason(snapshot, now),
     auto_process: snapshot.autoProcess,

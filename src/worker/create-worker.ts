@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
+import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, HEARTBEAT_EVERY_MS } from '../activities';
 import type { Environment } from '../config/environment';
@@ -14,6 +15,7 @@ import { encryptedDataConverter } from '../infra/payload-codec';
 import { createMailer } from '../infra/mailer';
 import { signOwnerToken } from '../infra/owner-token';
 import { connectorTaskQueue, TASK_QUEUE } from '../workflows/definitions';
+import type { IntegrationWorkflow } from '../workflows/integration';
 
 /** An owner may still answer late (a paused request waits for them), but not forever. */
 export const OWNER_LINK_GRACE_MS = 30 * DAY_MS;
@@ -35,9 +37,19 @@ export interface LetheWorkerOptions {
   maxCachedWorkflows?: number;
 }
 
-export function createLetheActivities(environment: Environment, log: Logger, metrics?: WorkerMetrics) {
+export function createLetheActivities(
+  environment: Environment,
+  connection: NativeConnection,
+  log: Logger,
+  metrics?: WorkerMetrics,
+) {
   // What is kept about one request on this disk sits in one folder, which retention removes whole.
   const requestsRoot = requestsFolder(environment);
+  const client = new Client({
+    connection,
+    namespace: environment.namespace,
+    dataConverter: encryptedDataConverter(environment.encryptionKeys),
+  });
   return createActivities({
     blobs: blobStoreFor(environment),
     callLog: new FileCallLog(requestsRoot),
@@ -61,6 +73,16 @@ export function createLetheActivities(environment: Environment, log: Logger, met
     },
     log,
     metrics,
+    takeOverIntegration: async (workflowId) => {
+      const handle = client.workflow.getHandle<typeof IntegrationWorkflow>(workflowId);
+      const { status } = await handle.describe();
+      if (status.name === 'COMPLETED') return { kind: 'completed', result: await handle.result() };
+      // A reset does not end the earlier run's children: they would report to the new run alongside
+      // the ones it starts.
+      if (status.name !== 'RUNNING') return { kind: 'none' };
+      await handle.terminate('its request was reset: the request’s new run starts it again');
+      return { kind: 'terminated' };
+    },
   });
 }
 
@@ -89,7 +111,7 @@ export class LetheWorkers {
 
 export async function createLetheWorker(options: LetheWorkerOptions): Promise<LetheWorkers> {
   const { connection, environment, log, config } = options;
-  const activities = createLetheActivities(environment, log, options.metrics);
+  const activities = createLetheActivities(environment, connection, log, options.metrics);
   const common = {
     connection,
     namespace: environment.namespace,

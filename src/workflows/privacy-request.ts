@@ -1,3 +1,4 @@
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import * as wf from '@temporalio/workflow';
 import {
   decideIntegrationAction,
@@ -12,6 +13,7 @@ import { parseDuration } from '../domain/duration';
 import { isComplete } from '../domain/integration-state';
 import {
   applyPhaseReport,
+  closeEarly,
   DEFAULT_RETENTION,
   integrationById,
   automaticSelection,
@@ -22,13 +24,14 @@ import {
   planAccess,
   planDeletion,
   setPhaseStatus,
+  shownState,
   stagesOf,
   statusOnStart,
   type IntegrationSnapshot,
   type PrivacyRequestInput,
   type RequestSnapshot,
 } from '../domain/privacy-request';
-import { requestState, requestStatus, type Phase } from '../domain/request';
+import { requestStatus, type Phase } from '../domain/request';
 import {
   getRequestQuery,
   REQUEST_MEMO,
@@ -44,11 +47,28 @@ import {
   type IntegrationActionInput,
   type IntegrationCommand,
 } from './definitions';
-import { IntegrationWorkflow } from './integration';
+import { IntegrationWorkflow, type IntegrationWorkflowResult } from './integration';
 
-const dataActivities = wf.proxyActivities<LetheActivities>({
+/** Reads every blob of the request as it goes, and says so: a lost worker's export is built again within a minute. */
+const exportActivities = wf.proxyActivities<LetheActivities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '1 minute',
+  // About two hours of tries; then the request closes and says it could not send the package.
+  retry: { initialInterval: '5 seconds', maximumInterval: '30 minutes', maximumAttempts: 12 },
+});
+
+/**
+ * The end of the retention period is not given up on (the data must go): each try is bounded,
+ * the tries are not.
+ */
+const purgeActivities = wf.proxyActivities<LetheActivities>({
   startToCloseTimeout: '10 minutes',
   retry: { initialInterval: '5 seconds', maximumInterval: '10 minutes' },
+});
+
+const takeoverActivities = wf.proxyActivities<LetheActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 10 },
 });
 
 function accepted<T>(decision: Decision<T>): asserts decision is { accepted: true } & T {
@@ -63,6 +83,8 @@ function accepted<T>(decision: Decision<T>): asserts decision is { accepted: tru
  */
 export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promise<RequestSnapshot> {
   const request = newRequestSnapshot(input);
+  /** Cancelled from outside (the Web UI's "Request Cancellation", `temporal workflow cancel`). */
+  const root = wf.CancellationScope.current();
   const configs = new Map<string, IntegrationConfig>(input.integrations.map((c) => [c.id, c]));
   /** Integrations whose workflow runs now, in the active phase. */
   const running = new Set<string>();
@@ -73,7 +95,7 @@ export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promis
 
   const publishState = () =>
     wf.upsertSearchAttributes([
-      { key: requestStateAttribute, value: requestState(request.type, request.step) },
+      { key: requestStateAttribute, value: shownState(request) },
       { key: requestStatusAttribute, value: requestStatus(request.step) },
     ]);
   /**
@@ -102,12 +124,13 @@ export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promis
   const publishing = wf.patched('publish-request-memo');
   if (publishing) {
     // After the handlers and steps that changed it: once per activation, or a few times at most.
-    void (async () => {
+    // Not cancellable: a cancelled request goes on publishing what it shows, closed.
+    void wf.CancellationScope.nonCancellable(async () => {
       for (;;) {
         await wf.condition(changed);
         publishSnapshot();
       }
-    })();
+    });
   }
   wf.setHandler(phaseReportSignal, ({ integrationId, phase, status }) =>
     applyPhaseReport(request, integrationId, phase, status),
@@ -158,8 +181,11 @@ export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promis
     async ({ integrations }) => {
       accepted(decideSelection(request, integrations));
       request.selection = integrations;
-      // Answer with the request as the selection left it: deleting, or closed.
-      await wf.condition(() => request.step !== 'awaiting_selection');
+      // Answer with the request as the selection left it: deleting, or (access types) selected and
+      // about to be sent, without waiting for its package (requests started before waited for it).
+      if (request.type === 'deletion' || !wf.patched('selection-answers-once-recorded')) {
+        await wf.condition(() => request.step !== 'awaiting_selection');
+      }
       return request;
     },
     { validator: ({ integrations }) => accepted(decideSelection(request, integrations)) },
@@ -171,11 +197,22 @@ export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promis
    */
   async function runIntegration(integration: IntegrationSnapshot, phase: Phase): Promise<void> {
     const config = configs.get(integration.id) as IntegrationConfig;
+    const workflowId = integrationWorkflowId(request.id, integration.id, phase);
+    const settle = (result: IntegrationWorkflowResult) => {
+      applyPhaseReport(request, integration.id, phase, result.status);
+      if (result.ref !== undefined) accessRefs.set(integration.id, result.ref);
+    };
     for (;;) {
       try {
         const shownOnStart = phaseStatus(integration, phase)!;
         const child = await wf.startChild(IntegrationWorkflow, {
-          workflowId: integrationWorkflowId(request.id, integration.id, phase),
+          workflowId,
+          // A new run only where the last one failed (an operator's retry): a request reset to an
+          // earlier point finds the integrations its earlier run started, and takes them over below.
+          workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+          // Nothing of a request runs once it has ended.
+          parentClosePolicy: 'TERMINATE',
+          cancellationType: 'WAIT_CANCELLATION_COMPLETED',
           args: [
             {
               requestId: request.id,
@@ -193,27 +230,41 @@ export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promis
         // Stopped while its workflow was being started: tell it now.
         if (isComplete(phaseStatus(integration, phase)!))
           await tellIntegration(integration.id, phase, { command: 'stop' });
-        const result = await child.result();
-        applyPhaseReport(request, integration.id, phase, result.status);
-        if (result.ref !== undefined) accessRefs.set(integration.id, result.ref);
+        settle(await child.result());
         running.delete(integration.id);
         return;
-      } catch {
+      } catch (error) {
+        running.delete(integration.id);
+        // The request is cancelled: it closes, and shows this integration stopped.
+        if (root.consideredCancelled) return;
+        if (error instanceof WorkflowExecutionAlreadyStartedError) {
+          const found = await takeoverActivities
+            .takeOverIntegration(workflowId)
+            .catch(() => ({ kind: 'none' }) as const);
+          if (found.kind === 'completed') return settle(found.result);
+          if (found.kind === 'terminated') continue;
+        }
         // The integration's workflow itself failed (terminated, timed out): show it, and let an
         // operator retry (a new run) or stop it, like any other error.
-        running.delete(integration.id);
         applyPhaseReport(request, integration.id, phase, {
           kind: 'error',
           message: 'Lethe error',
           at: nowIso(),
         });
-        await wf.condition(
-          () => relaunch.has(integration.id) || isComplete(phaseStatus(integration, phase)!),
-        );
-        if (!relaunch.delete(integration.id)) return;
+        const relaunched = await wf
+          .condition(() => relaunch.has(integration.id) || isComplete(phaseStatus(integration, phase)!))
+          .then(
+            () => relaunch.delete(integration.id),
+            // Cancelled while it waited for an operator: the request closes.
+            () => false,
+          );
+        if (!relaunched) return;
       }
     }
   }
+
+  /** Every integration's run so far; none rejects, so a cancelled request can wait for them all. */
+  const inFlight: Promise<void>[] = [];
 
   async function runPhase(phase: Phase): Promise<void> {
     for (const stage of stagesOf(request.integrations)) {
@@ -231,7 +282,9 @@ export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promis
           continue;
         }
         setPhaseStatus(integration, phase, statusOnStart(config));
-        runs.push(runIntegration(integration, phase));
+        const run = runIntegration(integration, phase);
+        runs.push(run);
+        inFlight.push(run);
       }
       await wf.condition(() => isPhaseSettled(request, phase, stage));
       // Still running now: direct contacts past a deadline configured to skip, open for a late
@@ -247,36 +300,58 @@ export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promis
     }
   }
 
-  await runPhase('access');
+  async function runRequest(): Promise<void> {
+    await runPhase('access');
 
-  markAwaitingSelection(request);
-  publishState();
-  if (input.autoProcess) request.selection = automaticSelection(request);
-  else await wf.condition(() => request.selection !== null);
-
-  if (request.type === 'deletion') {
-    request.step = 'deleting';
+    markAwaitingSelection(request);
     publishState();
-    await runPhase('deletion');
+    if (input.autoProcess) request.selection = automaticSelection(request);
+    else await wf.condition(() => request.selection !== null);
+
+    if (request.type === 'deletion') {
+      request.step = 'deleting';
+      publishState();
+      await runPhase('deletion');
+    }
+
+    request.closedAt = nowIso();
+    if (request.type !== 'deletion') {
+      try {
+        const ref = await exportActivities.buildExport({
+          request,
+          recordRefs: Object.fromEntries(accessRefs),
+          categories: Object.fromEntries(input.integrations.map((c) => [c.id, c.categories])),
+        });
+        request.export = { ref, at: nowIso() };
+      } catch (error) {
+        if (root.consideredCancelled) throw error;
+        closeEarly(request, 'export_failed', nowIso());
+      }
+    }
+    request.step = 'closed';
+    publishState();
   }
 
-  request.closedAt = nowIso();
-  if (request.type !== 'deletion') {
-    const ref = await dataActivities.buildExport({
-      request,
-      recordRefs: Object.fromEntries(accessRefs),
-      categories: Object.fromEntries(input.integrations.map((c) => [c.id, c.categories])),
+  try {
+    await runRequest();
+  } catch (error) {
+    if (!root.consideredCancelled) throw error;
+    await wf.CancellationScope.nonCancellable(async () => {
+      // Its integrations' workflows are cancelled with it: once they have stopped, it closes.
+      await Promise.all(inFlight);
+      closeEarly(request, 'cancelled', nowIso());
+      publishState();
     });
-    request.export = { ref, at: nowIso() };
   }
-  request.step = 'closed';
-  publishState();
 
   // The request stays readable for its retention period; then its data goes, and so does it.
-  await wf.sleep(parseDuration(input.retention ?? DEFAULT_RETENTION));
-  await dataActivities.purgeRequestData(request.id);
-  request.purgedAt = nowIso();
-  await wf.condition(wf.allHandlersFinished);
-  if (publishing && changed()) publishSnapshot();
-  return request;
+  // Closed, it is not cancelled any more: its data must go when the period ends.
+  return wf.CancellationScope.nonCancellable(async () => {
+    await wf.sleep(parseDuration(input.retention ?? DEFAULT_RETENTION));
+    await purgeActivities.purgeRequestData(request.id);
+    request.purgedAt = nowIso();
+    await wf.condition(wf.allHandlersFinished);
+    if (publishing && changed()) publishSnapshot();
+    return request;
+  });
 }

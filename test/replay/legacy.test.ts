@@ -11,7 +11,9 @@ import { workflowBundle } from '../support/stack';
 /**
  * Histories written by earlier Lethe code (commit f7af01a: a 2-integration deletion request run by
  * the bench), when an integration learnt from a patch marker, not from its input, that its
- * request already showed it submitted. Requests in flight across an upgrade must replay.
+ * request already showed it submitted; and (request-access-selection, commit 2390ec0) an access
+ * request whose selection was answered only once its export was built. Requests in flight across
+ * an upgrade must replay.
  * The key encrypts nothing but the bench's sandbox data.
  */
 const FOLDER = path.join(__dirname, 'legacy');
@@ -28,7 +30,7 @@ describe('replay of histories written by earlier Lethe code', function () {
   this.timeout(120_000);
 
   it('the fixtures are what they stand for: integrations with a patch marker and no shownOnStart', async () => {
-    const integrations = histories.filter((h) => h.workflowId !== 'request');
+    const integrations = histories.filter((h) => !h.workflowId.startsWith('request'));
     assert.equal(integrations.length, 4);
     for (const { workflowId, history } of integrations) {
       const events = history.events ?? [];
@@ -45,6 +47,20 @@ describe('replay of histories written by earlier Lethe code', function () {
     }
   });
 
+  it('the access request’s selection was answered after its export was built', () => {
+    const events = histories.find((h) => h.workflowId === 'request-access-selection')?.history.events ?? [];
+    const exportDone = events.findIndex(
+      (e) =>
+        e.activityTaskCompletedEventAttributes &&
+        events.find(
+          (s) =>
+            s.eventId?.toString() === e.activityTaskCompletedEventAttributes?.scheduledEventId?.toString(),
+        )?.activityTaskScheduledEventAttributes?.activityType?.name === 'buildExport',
+    );
+    const answered = events.findIndex((e) => e.workflowExecutionUpdateCompletedEventAttributes);
+    assert.ok(exportDone > 0 && answered > exportDone, `export at ${exportDone}, answer at ${answered}`);
+  });
+
   it('replays them against the current workflow code', async () => {
     const failures: string[] = [];
     let replayed = 0;
@@ -56,7 +72,7 @@ describe('replay of histories written by earlier Lethe code', function () {
       if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
     }
     assert.deepEqual(failures, []);
-    assert.equal(replayed, 5);
+    assert.equal(replayed, 6);
   });
 });
 
