@@ -34,7 +34,7 @@ export interface ActivityDependencies {
   callLog: FileCallLog;
   /** Where connector calls note how far they got, so the next attempt resumes there. */
   journal: Journal;
-  /** This machine's folder of the request's call logs and journals. */
+  /** This machine's folder of the request's call logs. */
   deleteLocalRequestData(requestId: string): Promise<void>;
   mailer: Mailer;
   secrets: SecretSource;
@@ -281,9 +281,10 @@ export function createActivities(deps: ActivityDependencies) {
       return ref;
     },
 
-    /** The retention period is over: everything kept about the request goes. */
+    /** The retention period is over: everything kept about the request goes, wherever it is kept. */
     async purgeRequestData(requestId: string): Promise<void> {
       await blobs.deleteRequest(requestId);
+      await mailer.deleteRequest(requestId);
       await deps.deleteLocalRequestData(requestId);
       log.info({ requestId }, 'request data deleted at the end of its retention period');
     },

@@ -3,7 +3,7 @@ import { FileBlobStore, type BlobStore } from '../infra/blob-store';
 import { S3BlobStore } from '../infra/s3-blob-store';
 import type { Environment } from './environment';
 
-/** What the worker and the API keep about each request besides its blobs: the call log and the journal. */
+/** The file blob store's folder, where the worker and the API also keep each request's call log. */
 export function requestsFolder(environment: Environment): string {
   return path.join(environment.dataDir, 'blobs');
 }

@@ -7,7 +7,7 @@ import { DAY_MS, type LetheConfig } from '../domain';
 import { blobStoreFor, requestsFolder } from '../config/blob-store';
 import { checkRequestId } from '../infra/blob-store';
 import { FileCallLog } from '../infra/call-log';
-import { FileJournal } from '../infra/journal';
+import { BlobJournal } from '../infra/journal';
 import type { Logger } from '../infra/logger';
 import type { WorkerMetrics } from '../infra/metrics';
 import { encryptedDataConverter } from '../infra/payload-codec';
@@ -38,10 +38,11 @@ export interface LetheWorkerOptions {
 export function createLetheActivities(environment: Environment, log: Logger, metrics?: WorkerMetrics) {
   // What is kept about one request on this disk sits in one folder, which retention removes whole.
   const requestsRoot = requestsFolder(environment);
+  const blobs = blobStoreFor(environment);
   return createActivities({
-    blobs: blobStoreFor(environment),
+    blobs,
     callLog: new FileCallLog(requestsRoot),
-    journal: new FileJournal(requestsRoot),
+    journal: new BlobJournal(blobs),
     deleteLocalRequestData: (requestId) =>
       rm(path.join(requestsRoot, checkRequestId(requestId)), { recursive: true, force: true }),
     mailer: createMailer({
