@@ -8,6 +8,8 @@ import {
 import {
   newRequestSnapshot,
   presentOwnerTask,
+  proofRecordOf,
+  snapshotOfProof,
   presentRequest,
   REQUEST_STATES,
   requestState,
@@ -18,11 +20,13 @@ import {
   type OwnerTaskView,
   type Phase,
   type PrivacyRequestInput,
+  type ProofRecord,
   type RequestSnapshot,
   type RequestView,
 } from '../domain';
 import {
   getRequestQuery,
+  PROOF_MEMO,
   REQUEST_MEMO,
   integrationActionUpdate,
   ownerReplyUpdate,
@@ -138,8 +142,11 @@ export class RequestService {
     return { request: presentRequest(newRequestSnapshot(input), await this.now()), replayed: false };
   }
 
+  /** A request whose retention period is over answers from its proof record: what remains of it. */
   async get(id: string): Promise<RequestView> {
-    return this.present(await this.snapshot(id));
+    const kept = await this.record(id);
+    if ('proof' in kept) return presentRequest(snapshotOfProof(kept.proof), await this.now());
+    return this.present(kept.snapshot);
   }
 
   /** What one owner is asked, for their page; undefined if the integration is not part of the request. */
@@ -163,12 +170,20 @@ export class RequestService {
 
   /** The request as its workflow holds it; one whose retention period ended is gone. */
   private async snapshot(id: string): Promise<RequestSnapshot> {
+    const kept = await this.record(id);
+    if ('proof' in kept) throw new ApiError('REQUEST_NOT_FOUND', 'no request with this id');
+    return kept.snapshot;
+  }
+
+  /** The request's snapshot, or once its data is gone, its proof (requests purged before proofs: made here). */
+  private async record(id: string): Promise<{ snapshot: RequestSnapshot } | { proof: ProofRecord }> {
     const handle = this.handle(id);
     const { memo } = await handle.describe();
+    const proof = memo?.[PROOF_MEMO] as ProofRecord | undefined;
+    if (proof) return { proof };
     const snapshot =
       (memo?.[REQUEST_MEMO] as RequestSnapshot | undefined) ?? (await handle.query(getRequestQuery));
-    if (snapshot.purgedAt) throw new ApiError('REQUEST_NOT_FOUND', 'no request with this id');
-    return snapshot;
+    return snapshot.purgedAt ? { proof: proofRecordOf(snapshot, snapshot.purgedAt) } : { snapshot };
   }
 
   private async present(snapshot: RequestSnapshot): Promise<RequestView> {

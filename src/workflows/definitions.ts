@@ -21,6 +21,9 @@ export const getRequestQuery = defineQuery<RequestSnapshot>('getRequest');
  */
 export const REQUEST_MEMO = 'request';
 
+/** What replaces it once the request's retention period is over: its proof record, without personal data. */
+export const PROOF_MEMO = 'proof';
+
 export interface SelectionInput {
   integrations: string[];
 }

@@ -28,9 +28,11 @@ import {
   type PrivacyRequestInput,
   type RequestSnapshot,
 } from '../domain/privacy-request';
+import { proofRecordOf, snapshotOfProof, type ProofRecord } from '../domain/proof-record';
 import { requestState, requestStatus, type Phase } from '../domain/request';
 import {
   getRequestQuery,
+  PROOF_MEMO,
   REQUEST_MEMO,
   integrationActionUpdate,
   integrationCommandSignal,
@@ -61,7 +63,9 @@ function accepted<T>(decision: Decision<T>): asserts decision is { accepted: tru
  * (or `auto_process`); for deletion, the deletion phase. Holds the request's snapshot, which the
  * integrations' workflows keep current and one query returns.
  */
-export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promise<RequestSnapshot> {
+export async function PrivacyRequestWorkflow(
+  input: PrivacyRequestInput,
+): Promise<RequestSnapshot | ProofRecord> {
   const request = newRequestSnapshot(input);
   const configs = new Map<string, IntegrationConfig>(input.integrations.map((c) => [c.id, c]));
   /** Integrations whose workflow runs now, in the active phase. */
@@ -99,12 +103,14 @@ export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promis
     published = latest;
     wf.upsertMemo({ [REQUEST_MEMO]: request });
   };
+  /** Once the request's data is gone, its snapshot is never published again. */
+  let forgotten = false;
   const publishing = wf.patched('publish-request-memo');
   if (publishing) {
     // After the handlers and steps that changed it: once per activation, or a few times at most.
     void (async () => {
       for (;;) {
-        await wf.condition(changed);
+        await wf.condition(() => !forgotten && changed());
         publishSnapshot();
       }
     })();
@@ -274,9 +280,25 @@ export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promis
 
   // The request stays readable for its retention period; then its data goes, and so does it.
   await wf.sleep(parseDuration(input.retention ?? DEFAULT_RETENTION));
-  await dataActivities.purgeRequestData(request.id);
-  request.purgedAt = nowIso();
-  await wf.condition(wf.allHandlersFinished);
-  if (publishing && changed()) publishSnapshot();
-  return request;
+  return forget();
+
+  /**
+   * The retention period is over: the request's data goes, everywhere it is kept, and only its
+   * proof remains: the memo, the query and the result after this point hold no personal data.
+   */
+  async function forget(): Promise<RequestSnapshot | ProofRecord> {
+    await dataActivities.purgeRequestData(request.id);
+    if (!wf.patched('forget-keeps-proof')) {
+      request.purgedAt = nowIso();
+      await wf.condition(wf.allHandlersFinished);
+      if (publishing && changed()) publishSnapshot();
+      return request;
+    }
+    forgotten = true;
+    await wf.condition(wf.allHandlersFinished);
+    const proof = proofRecordOf(request, nowIso());
+    wf.setHandler(getRequestQuery, () => snapshotOfProof(proof));
+    wf.upsertMemo({ [REQUEST_MEMO]: undefined, [PROOF_MEMO]: proof });
+    return proof;
+  }
 }
