@@ -13,6 +13,7 @@ import { ApiError, errorHandler } from './errors';
 import { DEFAULT_RATE_LIMITS, perAddressLimit, perKeyLimit, type RateLimits } from './rate-limits';
 import { RequestService, type Clock } from './request-service';
 import { exportLinker } from './export-link';
+import { sweptProofOf } from '../activities/retention-sweep';
 import { exportsRouter } from './routes/exports';
 import { ownerRouter } from './routes/owner';
 import { requestsRouter } from './routes/requests';
@@ -44,6 +45,7 @@ export function createApp(deps: ApiDependencies): express.Express {
     taskQueue: deps.taskQueue,
     clock: deps.clock,
     exportLink: exportLinker(deps.publicUrl, deps.tokenSecret, deps.config.export_link_expiry),
+    sweptProof: (id) => sweptProofOf(deps.blobs, id),
   });
   const limits = deps.rateLimits ?? DEFAULT_RATE_LIMITS;
   const app = express();

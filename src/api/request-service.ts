@@ -66,6 +66,9 @@ function bodyHash(body: CreateRequestBody): string {
  */
 export type Clock = () => Promise<Date>;
 
+/** The proof the retention sweep kept for a request whose workflow was terminated, if it has run. */
+export type SweptProofReader = (requestId: string) => Promise<ProofRecord | undefined>;
+
 /** The subject's signed link to a request's export, made when it was built. */
 export type ExportLinker = (requestId: string, exportedAt: string) => string | null;
 
@@ -85,15 +88,22 @@ export class RequestService {
   private readonly taskQueue: string;
   private readonly now: Clock;
   private readonly exportLink: ExportLinker;
+  private readonly sweptProof: SweptProofReader;
 
   constructor(
     private readonly client: Client,
     private readonly config: LetheConfig,
-    options: { taskQueue?: string; clock?: Clock; exportLink?: ExportLinker } = {},
+    options: {
+      taskQueue?: string;
+      clock?: Clock;
+      exportLink?: ExportLinker;
+      sweptProof?: SweptProofReader;
+    } = {},
   ) {
     this.taskQueue = options.taskQueue ?? TASK_QUEUE;
     this.now = options.clock ?? (async () => new Date());
     this.exportLink = options.exportLink ?? (() => null);
+    this.sweptProof = options.sweptProof ?? (async () => undefined);
   }
 
   async create(
@@ -175,12 +185,16 @@ export class RequestService {
     return kept.snapshot;
   }
 
-  /** The request's snapshot, or once its data is gone, its proof (requests purged before proofs: made here). */
+  /** The request's snapshot, or once its data is gone, its proof (for requests purged before proofs: made here). */
   private async record(id: string): Promise<{ snapshot: RequestSnapshot } | { proof: ProofRecord }> {
     const handle = this.handle(id);
-    const { memo } = await handle.describe();
+    const { memo, status } = await handle.describe();
     const proof = memo?.[PROOF_MEMO] as ProofRecord | undefined;
     if (proof) return { proof };
+    // Terminated, its workflow never purged it: the retention sweep did, and kept the proof aside.
+    const swept =
+      status.name === 'RUNNING' || status.name === 'COMPLETED' ? undefined : await this.sweptProof(id);
+    if (swept) return { proof: swept };
     const snapshot =
       (memo?.[REQUEST_MEMO] as RequestSnapshot | undefined) ?? (await handle.query(getRequestQuery));
     return snapshot.purgedAt ? { proof: proofRecordOf(snapshot, snapshot.purgedAt) } : { snapshot };

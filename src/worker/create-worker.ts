@@ -1,7 +1,9 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
+import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, HEARTBEAT_EVERY_MS } from '../activities';
+import { createSweepActivities } from '../activities/retention-sweep';
 import type { Environment } from '../config/environment';
 import { DAY_MS, type LetheConfig } from '../domain';
 import { blobStoreFor, requestsFolder } from '../config/blob-store';
@@ -87,12 +89,22 @@ export class LetheWorkers {
 
 export async function createLetheWorker(options: LetheWorkerOptions): Promise<LetheWorkers> {
   const { connection, environment, log, config } = options;
-  const activities = createLetheActivities(environment, log, options.metrics);
+  const dataConverter = encryptedDataConverter(environment.encryptionKeys);
+  const requestActivities = createLetheActivities(environment, log, options.metrics);
+  const activities = {
+    ...requestActivities,
+    ...createSweepActivities({
+      client: new Client({ connection, namespace: environment.namespace, dataConverter }),
+      blobs: blobStoreFor(environment),
+      purgeRequestData: requestActivities.purgeRequestData,
+      log,
+    }),
+  };
   const common = {
     connection,
     namespace: environment.namespace,
     activities,
-    dataConverter: encryptedDataConverter(environment.encryptionKeys),
+    dataConverter,
     // Heartbeats carry a stop to a call in flight: sent every couple of seconds, not once a minute.
     maxHeartbeatThrottleInterval: HEARTBEAT_EVERY_MS,
   };

@@ -11,6 +11,9 @@ import type { Phase } from '../domain/request';
 
 export const TASK_QUEUE = 'lethe';
 
+/** The schedule every worker makes sure exists: it runs `RetentionSweepWorkflow`. */
+export const RETENTION_SWEEP_SCHEDULE = 'lethe-retention-sweep';
+
 /** The whole request in one query, so the API never asks integration by integration. */
 export const getRequestQuery = defineQuery<RequestSnapshot>('getRequest');
 

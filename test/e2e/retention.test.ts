@@ -1,55 +1,15 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { temporal } from '@temporalio/proto';
 import type { RequestView } from '../../src/domain';
 import { loadEnvironment } from '../../src/config/environment';
 import type { DirectContactIntegrationConfig } from '../../src/domain';
-import { EncryptionCodec } from '../../src/infra/payload-codec';
 import { createLetheActivities } from '../../src/worker/create-worker';
+import { decodedText, filesHolding } from '../support/forgetting';
 import { call, eventually } from '../support/http';
 import { LetheApi, phaseOf } from '../support/lethe';
 import { getStack, type Stack } from '../support/stack';
-
-type Payload = temporal.api.common.v1.IPayload;
-type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
-
-/** Every file under a folder, recursively. */
-function filesUnder(folder: string): string[] {
-  if (!existsSync(folder)) return [];
-  return readdirSync(folder, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile())
-    .map((entry) => path.join(entry.parentPath, entry.name));
-}
-
-/** The files under a folder that hold any of the values, with the values they hold. */
-function filesHolding(folder: string, values: string[]): string[] {
-  return filesUnder(folder).flatMap((file) => {
-    const text = readFileSync(file).toString('latin1');
-    const held = values.filter((v) => text.includes(v));
-    return held.length > 0 ? [`${path.relative(folder, file)}: ${held.join(', ')}`] : [];
-  });
-}
-
-/** Every payload anywhere in an event (input, result, memo, search attributes, update results…). */
-function payloadsIn(value: unknown, found: Payload[] = []): Payload[] {
-  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return found;
-  const candidate = value as Payload;
-  if (candidate.data instanceof Uint8Array && candidate.metadata && typeof candidate.metadata === 'object') {
-    found.push(candidate);
-    return found;
-  }
-  for (const child of Object.values(value)) payloadsIn(child, found);
-  return found;
-}
-
-/** The events' payloads as Lethe's codec decodes them, as text. */
-async function decodedText(stack: Stack, events: HistoryEvent[]): Promise<string> {
-  const codec = new EncryptionCodec(stack.environment.encryptionKeys);
-  const decoded = await codec.decode(events.flatMap((event) => payloadsIn(event)));
-  return decoded.map((p) => Buffer.from(p.data ?? []).toString('utf8')).join('\n');
-}
 
 describe('retention: a request’s data is deleted when its retention period ends (time-skipping server)', function () {
   this.timeout(60_000);
