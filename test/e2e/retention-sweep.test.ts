@@ -73,7 +73,7 @@ describe('retention sweep: a terminated request is purged when its retention end
     assert.equal(again.body.purged_at, res.body.purged_at, 'a second sweep leaves it, and its proof, alone');
   });
 
-  it('the worker creates the sweep’s schedule once, however many workers start', async () => {
+  it('the worker creates the sweep’s schedule once, however many workers start, and keeps its retention current', async () => {
     await suite.stack.client.schedule
       .getHandle(RETENTION_SWEEP_SCHEDULE)
       .delete()
@@ -85,6 +85,14 @@ describe('retention sweep: a terminated request is purged when its retention end
     assert.equal(
       schedule.action.type === 'startWorkflow' && schedule.action.workflowType,
       'RetentionSweepWorkflow',
+    );
+
+    assert.equal(await ensureRetentionSchedule(suite.stack.client, { retention: '7d' }), false);
+    const changed = await suite.stack.client.schedule.getHandle(RETENTION_SWEEP_SCHEDULE).describe();
+    assert.deepEqual(
+      changed.action.type === 'startWorkflow' && changed.action.args,
+      [{ retention: '7d' }],
+      'a new retention in the configuration reaches the schedule',
     );
   });
 });
