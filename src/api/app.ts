@@ -4,7 +4,7 @@ import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import type { LetheConfig } from '../domain';
 import type { BlobStore } from '../infra/blob-store';
-import type { FileCallLog } from '../infra/call-log';
+import { CallLog } from '../infra/call-log';
 import type { Logger } from '../infra/logger';
 import { requireApiKey } from './auth';
 import { createApiMetrics } from '../infra/metrics';
@@ -26,7 +26,6 @@ export interface ApiDependencies {
   /** Base of the links Lethe hands out (the export's data_url). */
   publicUrl: string;
   blobs: BlobStore;
-  callLog: FileCallLog;
   log: Logger;
   /** Decodes payloads for the Temporal Web UI (the codec endpoint). */
   codec: PayloadCodec;
@@ -105,7 +104,7 @@ export function createApp(deps: ApiDependencies): express.Express {
     requireApiKey(deps.apiKeys),
     perKeyLimit(limits.perKey),
     express.json({ limit: '64kb' }),
-    requestsRouter(requests, deps.callLog, deps.blobs),
+    requestsRouter(requests, new CallLog(deps.blobs), deps.blobs),
   );
   const publicLimit = perAddressLimit(limits.perAddress);
   app.use(['/owner', '/exports', '/codec'], publicLimit);

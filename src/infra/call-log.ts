@@ -1,6 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { appendPrivate } from './append-private';
+import type { BlobStore } from './blob-store';
 
 /** One HTTP call an integration made (or the failure that kept it from making one). */
 export interface CallLogEntry {
@@ -20,38 +18,35 @@ const SAFE = /^[A-Za-z0-9_-]{1,128}$/;
 
 /**
  * Every call of every attempt, per integration of a request: what an operator downloads to see
- * why an integration is in Error. Kept beside the request's blobs, one JSON line per call.
+ * why an integration is in Error. Kept in the blob store under the request's prefix, one entry per
+ * attempt: the API reads what any worker wrote, and retention deletes it with the request.
  */
-export class FileCallLog {
-  constructor(private readonly root: string) {}
+export class CallLog {
+  constructor(private readonly blobs: BlobStore) {}
 
   async append(requestId: string, integrationId: string, entries: CallLogEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    await appendPrivate(
-      this.fileOf(requestId, integrationId),
-      entries.map((e) => `${JSON.stringify(e)}\n`).join(''),
+    await this.blobs.appendEntry(
+      requestId,
+      seriesOf(integrationId),
+      entries.map((e) => JSON.stringify(e)).join('\n'),
     );
   }
 
   async read(requestId: string, integrationId: string): Promise<CallLogEntry[]> {
-    let text: string;
-    try {
-      text = await readFile(this.fileOf(requestId, integrationId), 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw error;
-    }
-    return text
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as CallLogEntry);
+    const attempts = await this.blobs.readEntries(requestId, seriesOf(integrationId));
+    return attempts.flatMap((text) =>
+      text
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as CallLogEntry),
+    );
   }
+}
 
-  private fileOf(requestId: string, integrationId: string): string {
-    if (!SAFE.test(requestId) || !SAFE.test(integrationId))
-      throw new Error('not a request or integration id');
-    return path.join(this.root, requestId, `calls-${integrationId}.jsonl`);
-  }
+function seriesOf(integrationId: string): string {
+  if (!SAFE.test(integrationId)) throw new Error('not a request or integration id');
+  return `calls.${integrationId}`;
 }
 
 const EXCERPT_CHARS = 500;

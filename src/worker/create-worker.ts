@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
@@ -6,9 +5,8 @@ import { createActivities, HEARTBEAT_EVERY_MS } from '../activities';
 import { createSweepActivities } from '../activities/retention-sweep';
 import type { Environment } from '../config/environment';
 import { DAY_MS, type LetheConfig } from '../domain';
-import { blobStoreFor, requestsFolder } from '../config/blob-store';
-import { checkRequestId } from '../infra/blob-store';
-import { FileCallLog } from '../infra/call-log';
+import { blobStoreFor } from '../config/blob-store';
+import { CallLog } from '../infra/call-log';
 import { BlobJournal } from '../infra/journal';
 import type { Logger } from '../infra/logger';
 import type { WorkerMetrics } from '../infra/metrics';
@@ -38,15 +36,13 @@ export interface LetheWorkerOptions {
 }
 
 export function createLetheActivities(environment: Environment, log: Logger, metrics?: WorkerMetrics) {
-  // What is kept about one request on this disk sits in one folder, which retention removes whole.
-  const requestsRoot = requestsFolder(environment);
+  // Everything kept about a request (blobs, journal, call log) sits under its prefix in the blob
+  // store, which retention removes whole.
   const blobs = blobStoreFor(environment);
   return createActivities({
     blobs,
-    callLog: new FileCallLog(requestsRoot),
+    callLog: new CallLog(blobs),
     journal: new BlobJournal(blobs),
-    deleteLocalRequestData: (requestId) =>
-      rm(path.join(requestsRoot, checkRequestId(requestId)), { recursive: true, force: true }),
     mailer: createMailer({
       smtpUrl: environment.smtpUrl,
       outboxDir: path.join(environment.dataDir, 'outbox'),

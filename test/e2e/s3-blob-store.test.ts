@@ -20,6 +20,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { blobStoreFor } from '../../src/config/blob-store';
 import { loadEnvironment } from '../../src/config/environment';
+import { CallLog, type CallLogEntry } from '../../src/infra/call-log';
 import { BlobJournal } from '../../src/infra/journal';
 import { S3BlobStore } from '../../src/infra/s3-blob-store';
 
@@ -96,6 +97,30 @@ describe('the S3 blob store, against an S3-compatible server on 127.0.0.1', func
     );
     await store.deleteRequest('req_s3journal');
     assert.deepEqual(await journal.read(key), []);
+  });
+
+  it('keeps the call log under the request’s prefix: the API reads what any worker wrote, and the purge deletes it', async () => {
+    const entry = (attempt: number): CallLogEntry => ({
+      time: new Date().toISOString(),
+      attempt,
+      phase: 'access',
+      method: 'GET',
+      url: '/contacts?email=[redacted]',
+      status: 503,
+      excerpt: null,
+      error: null,
+    });
+    const worker = new CallLog(store);
+    await worker.append('req_s3calls', 'crm', [entry(1), entry(1)]);
+    await worker.append('req_s3calls', 'crm', [entry(2)]);
+    const api = new CallLog(blobStoreFor(environmentFor(endpoint)));
+    assert.deepEqual(
+      (await api.read('req_s3calls', 'crm')).map((e) => e.attempt),
+      [1, 1, 2],
+    );
+    assert.deepEqual(await api.read('req_s3calls', 'batch'), []);
+    await store.deleteRequest('req_s3calls');
+    assert.deepEqual(await api.read('req_s3calls', 'crm'), []);
   });
 
   it('refuses keys and request ids it did not make', async () => {
