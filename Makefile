@@ -4,6 +4,7 @@ SHELL := /bin/bash
 
 NPM_STAMP := node_modules/.lethe-installed
 TOOLS_STAMP := .tools/venv/.lethe-pins
+MOTO_STAMP := .tools/venv/.lethe-moto
 
 .PHONY: help dev test install tools browser build typecheck lint format clean
 
@@ -21,7 +22,11 @@ install: $(NPM_STAMP)
 $(TOOLS_STAMP): scripts/install-temporal.sh
 	./scripts/install-temporal.sh
 
-tools: $(TOOLS_STAMP)
+# moto's S3 server: the S3 blob store's tests against a versioned bucket.
+$(MOTO_STAMP): scripts/install-moto.sh $(TOOLS_STAMP)
+	./scripts/install-moto.sh
+
+tools: $(TOOLS_STAMP) $(MOTO_STAMP)
 
 # The owner page's browser tests drive Debian's Chromium (playwright-core cannot download its own here).
 browser:

@@ -429,7 +429,9 @@ async function main() {
     const outbox = path.join(scratch, 'data', 'outbox');
     const mailed = () => {
       try {
-        return readdirSync(outbox).filter((f) => f.endsWith('.eml')).length;
+        // One folder per request.
+        return readdirSync(outbox, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.eml'))
+          .length;
       } catch {
         return 0;
       }

@@ -2,7 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
 import { classifyFailure, type Subject } from '../domain';
 import type { BlobStore } from '../infra/blob-store';
-import { excerptOf, redact, scrubbedError, type CallLogEntry, type FileCallLog } from '../infra/call-log';
+import { excerptOf, redact, scrubbedError, type CallLog, type CallLogEntry } from '../infra/call-log';
 import type { Journal, JournalKey } from '../infra/journal';
 import type { Logger } from '../infra/logger';
 import type { WorkerMetrics } from '../infra/metrics';
@@ -33,11 +33,9 @@ import type { IntegrationWorkflowResult } from '../workflows/integration';
 
 export interface ActivityDependencies {
   blobs: BlobStore;
-  callLog: FileCallLog;
+  callLog: CallLog;
   /** Where connector calls note how far they got, so the next attempt resumes there. */
   journal: Journal;
-  /** This machine's folder of the request's call logs and journals. */
-  deleteLocalRequestData(requestId: string): Promise<void>;
   mailer: Mailer;
   secrets: SecretSource;
   /** Builds the owner's signed link for one phase of one integration of one request. */
@@ -319,7 +317,7 @@ export function createActivities(deps: ActivityDependencies) {
     /** The retention period is over: everything kept about the request goes. */
     async purgeRequestData(requestId: string): Promise<void> {
       await blobs.deleteRequest(requestId);
-      await deps.deleteLocalRequestData(requestId);
+      await mailer.deleteRequest(requestId);
       log.info({ requestId }, 'request data deleted at the end of its retention period');
     },
 

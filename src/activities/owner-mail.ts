@@ -45,6 +45,7 @@ export function ownerRequestMail(input: OwnerRequestInput, link: string): Mail {
     '<p>This link is personal to you and to this request.</p>',
   ].join('\n');
   return {
+    requestId,
     to: integration.owner.email,
     subject: `[Lethe] ${input.reminder ? 'Reminder: ' : ''}${phase === 'access' ? 'Data access' : 'Data deletion'} request ${requestId}: please answer by ${due}`,
     text,
@@ -84,6 +85,7 @@ function operatorNotice(input: OperatorNoticeInput): { what: string; lines: stri
 export function operatorNoticeMail(input: OperatorNoticeInput): Mail {
   const { what, lines } = operatorNotice(input);
   return {
+    requestId: input.requestId,
     to: input.to,
     subject: `[Lethe] ${what}`,
     text: lines.join('\n'),

@@ -5,7 +5,7 @@ import type { PayloadCodec } from '@temporalio/common';
 import type { LetheConfig } from '../domain';
 import type { TrustProxy } from '../config/environment';
 import type { BlobStore } from '../infra/blob-store';
-import type { FileCallLog } from '../infra/call-log';
+import { CallLog } from '../infra/call-log';
 import type { Logger } from '../infra/logger';
 import type { SecretList } from '../infra/signed-token';
 import { requireApiKey } from './auth';
@@ -22,6 +22,7 @@ import {
 import { RequestService, type Clock } from './request-service';
 import { exportLinker } from './export-link';
 import { pageTokens } from './page-token';
+import { sweptProofOf } from '../activities/retention-sweep';
 import { exportsRouter } from './routes/exports';
 import { ownerRouter } from './routes/owner';
 import { requestsRouter } from './routes/requests';
@@ -35,7 +36,6 @@ export interface ApiDependencies {
   /** Base of the links Lethe hands out (the export's data_url). */
   publicUrl: string;
   blobs: BlobStore;
-  callLog: FileCallLog;
   log: Logger;
   /** Decodes payloads for the Temporal Web UI (the codec endpoint). */
   codec: PayloadCodec;
@@ -67,6 +67,7 @@ export function createApp(deps: ApiDependencies): express.Express {
     taskQueue: deps.taskQueue,
     clock: deps.clock,
     exportLink: exportLinker(deps.publicUrl, deps.tokenSecrets, deps.config.export_link_expiry),
+    sweptProof: (id) => sweptProofOf(deps.blobs, id),
   });
   const limits = deps.rateLimits ?? DEFAULT_RATE_LIMITS;
   const app = express();
@@ -129,7 +130,7 @@ export function createApp(deps: ApiDependencies): express.Express {
     perKeyLimit(limits.perKey),
     jsonBodiesOnly,
     express.json({ limit: '64kb' }),
-    requestsRouter(requests, deps.callLog, deps.blobs),
+    requestsRouter(requests, new CallLog(deps.blobs), deps.blobs),
   );
   const publicLimit = perAddressLimit(limits.perAddress);
   app.use(['/owner', '/exports', '/codec'], publicLimit);

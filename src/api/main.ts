@@ -1,8 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadEnvironment } from '../config/environment';
 import { loadIntegrationsFile } from '../config/integrations-file';
-import { blobStoreFor, requestsFolder } from '../config/blob-store';
-import { FileCallLog } from '../infra/call-log';
+import { blobStoreFor } from '../config/blob-store';
 import { createLogger } from '../infra/logger';
 import { encryptedDataConverter, EncryptionCodec } from '../infra/payload-codec';
 import { createApp } from './app';
@@ -39,7 +38,6 @@ async function main() {
     rateLimits: environment.rateLimits,
     trustProxy: environment.trustProxy,
     blobs: blobStoreFor(environment),
-    callLog: new FileCallLog(requestsFolder(environment)),
     log,
   });
   const server = app.listen(environment.port, environment.host, () =>

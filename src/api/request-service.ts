@@ -8,6 +8,8 @@ import {
 import {
   newRequestSnapshot,
   presentOwnerTask,
+  proofRecordOf,
+  snapshotOfProof,
   presentRequest,
   REQUEST_STATES,
   requestState,
@@ -18,11 +20,13 @@ import {
   type OwnerTaskView,
   type Phase,
   type PrivacyRequestInput,
+  type ProofRecord,
   type RequestSnapshot,
   type RequestView,
 } from '../domain';
 import {
   getRequestQuery,
+  PROOF_MEMO,
   REQUEST_MEMO,
   integrationActionUpdate,
   ownerReplyUpdate,
@@ -63,6 +67,9 @@ function bodyHash(body: CreateRequestBody): string {
  */
 export type Clock = () => Promise<Date>;
 
+/** The proof the retention sweep kept for a request whose workflow was terminated, if it has run. */
+export type SweptProofReader = (requestId: string) => Promise<ProofRecord | undefined>;
+
 /** The subject's signed link to a request's export, made when it was built. */
 export type ExportLinker = (requestId: string, exportedAt: string) => string | null;
 
@@ -82,16 +89,23 @@ export class RequestService {
   private readonly taskQueue: string;
   private readonly now: Clock;
   private readonly exportLink: ExportLinker;
+  private readonly sweptProof: SweptProofReader;
 
   constructor(
     private readonly client: Client,
     private readonly config: LetheConfig,
     private readonly pageTokens: PageTokens,
-    options: { taskQueue?: string; clock?: Clock; exportLink?: ExportLinker } = {},
+    options: {
+      taskQueue?: string;
+      clock?: Clock;
+      exportLink?: ExportLinker;
+      sweptProof?: SweptProofReader;
+    } = {},
   ) {
     this.taskQueue = options.taskQueue ?? TASK_QUEUE;
     this.now = options.clock ?? (async () => new Date());
     this.exportLink = options.exportLink ?? (() => null);
+    this.sweptProof = options.sweptProof ?? (async () => undefined);
   }
 
   async create(
@@ -140,8 +154,11 @@ export class RequestService {
     return { request: presentRequest(newRequestSnapshot(input), await this.now()), replayed: false };
   }
 
+  /** A request whose retention period is over answers from its proof record: what remains of it. */
   async get(id: string): Promise<RequestView> {
-    return this.present(await this.snapshot(id));
+    const kept = await this.record(id);
+    if ('proof' in kept) return presentRequest(snapshotOfProof(kept.proof), await this.now());
+    return this.present(kept.snapshot);
   }
 
   /**
@@ -173,12 +190,24 @@ export class RequestService {
 
   /** The request as its workflow holds it; one whose retention period ended is gone. */
   private async snapshot(id: string): Promise<RequestSnapshot> {
+    const kept = await this.record(id);
+    if ('proof' in kept) throw new ApiError('REQUEST_NOT_FOUND', 'no request with this id');
+    return kept.snapshot;
+  }
+
+  /** The request's snapshot, or once its data is gone, its proof (for requests purged before proofs: made here). */
+  private async record(id: string): Promise<{ snapshot: RequestSnapshot } | { proof: ProofRecord }> {
     const handle = this.handle(id);
-    const { memo } = await handle.describe();
+    const { memo, status } = await handle.describe();
+    const proof = memo?.[PROOF_MEMO] as ProofRecord | undefined;
+    if (proof) return { proof };
+    // Terminated, its workflow never purged it: the retention sweep did, and kept the proof aside.
+    const swept =
+      status.name === 'RUNNING' || status.name === 'COMPLETED' ? undefined : await this.sweptProof(id);
+    if (swept) return { proof: swept };
     const snapshot =
       (memo?.[REQUEST_MEMO] as RequestSnapshot | undefined) ?? (await handle.query(getRequestQuery));
-    if (snapshot.purgedAt) throw new ApiError('REQUEST_NOT_FOUND', 'no request with this id');
-    return snapshot;
+    return snapshot.purgedAt ? { proof: proofRecordOf(snapshot, snapshot.purgedAt) } : { snapshot };
   }
 
   private async present(snapshot: RequestSnapshot): Promise<RequestView> {

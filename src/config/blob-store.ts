@@ -3,15 +3,10 @@ import { FileBlobStore, type BlobStore } from '../infra/blob-store';
 import { S3BlobStore } from '../infra/s3-blob-store';
 import type { Environment } from './environment';
 
-/** What the worker and the API keep about each request besides its blobs: the call log and the journal. */
-export function requestsFolder(environment: Environment): string {
-  return path.join(environment.dataDir, 'blobs');
-}
-
 /** The blob store the environment names; the worker and the API must name the same one. */
 export function blobStoreFor(environment: Environment): BlobStore {
   const store = environment.blobStore;
-  if (store.kind === 'file') return new FileBlobStore(requestsFolder(environment));
+  if (store.kind === 'file') return new FileBlobStore(path.join(environment.dataDir, 'blobs'));
   return new S3BlobStore(store.bucket, {
     region: store.region,
     // S3-compatible stores address buckets by path, and many do not take the SDK's newer

@@ -7,3 +7,4 @@ export * from './privacy-request';
 export * from './request';
 export * from './request-view';
 export * from './retry';
+export * from './proof-record';

@@ -55,6 +55,8 @@ export interface RequestView {
   selection: string[] | null;
   error: 'user not found' | null;
   data_url: string | null;
+  /** When its retention period ended: its data is gone, and this view is all that remains. */
+  purged_at: string | null;
   integrations: IntegrationView[];
 }
 
@@ -127,6 +129,7 @@ export function presentRequest(
     selection: snapshot.selection,
     error: userNotFound(snapshot) ? 'user not found' : null,
     data_url: dataUrl,
+    purged_at: snapshot.purgedAt,
     integrations: snapshot.integrations.map((i) => presentIntegration(i, now)),
   };
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createWriteStream, existsSync } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -21,7 +21,14 @@ export interface BlobStore {
   open(key: string): Promise<Readable>;
   /** One blob, e.g. an upload whose answer was refused after it was stored. */
   delete(key: string): Promise<void>;
-  /** Everything kept for one request: what retention removes when it ends. */
+  /**
+   * Adds one small entry to a named series of the request's (a journal's steps), as an object of
+   * its own: the series lives wherever the blobs do, not on the disk of the worker that wrote it.
+   */
+  appendEntry(requestId: string, series: string, content: string): Promise<void>;
+  /** A series' entries in the order they were appended, read one at a time; none for a series never begun. */
+  entries(requestId: string, series: string): AsyncIterable<string>;
+  /** Everything kept for one request, entries included: what retention removes when it ends. */
   deleteRequest(requestId: string): Promise<void>;
 }
 
@@ -41,6 +48,25 @@ export function checkBlobKey(key: string): string {
   return key;
 }
 
+const SERIES_PATTERN = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/;
+
+/** Where a series' entries sit under the request's prefix. */
+export function entriesPrefix(requestId: string, series: string): string {
+  if (!SERIES_PATTERN.test(series)) throw new Error(`not an entry series: ${series}`);
+  return `${checkRequestId(requestId)}/entries/${series}/`;
+}
+
+let lastStamp = 0;
+
+/**
+ * An entry's name sorts as it was appended: microseconds since the epoch, strictly increasing in
+ * this process (two appends in one millisecond), then a random tail so two processes never collide.
+ */
+export function newEntryName(): string {
+  lastStamp = Math.max(Date.now() * 1000, lastStamp + 1);
+  return `${String(lastStamp).padStart(17, '0')}-${randomUUID().slice(0, 8)}.json`;
+}
+
 export function checkRequestId(requestId: string): string {
   if (!SAFE_SEGMENT.test(requestId)) throw new Error(`not a request id: ${requestId}`);
   return requestId;
@@ -51,13 +77,16 @@ export class FileBlobStore implements BlobStore {
 
   async put(requestId: string, content: Buffer | string, extension: string): Promise<string> {
     const key = newBlobKey(requestId, extension);
-    const target = this.pathOf(key);
+    await this.writeAtomically(this.pathOf(key), content);
+    return key;
+  }
+
+  /** Write then rename, so a reader never sees half a file. */
+  private async writeAtomically(target: string, content: Buffer | string): Promise<void> {
     await mkdir(path.dirname(target), { recursive: true });
-    // Write then rename, so a reader never sees half a file.
     const temporary = `${target}.${process.pid}.tmp`;
     await writeFile(temporary, content, { mode: 0o600 });
     await rename(temporary, target);
-    return key;
   }
 
   async putStream(
@@ -99,6 +128,22 @@ export class FileBlobStore implements BlobStore {
 
   async delete(key: string): Promise<void> {
     await rm(this.pathOf(key), { force: true });
+  }
+
+  async appendEntry(requestId: string, series: string, content: string): Promise<void> {
+    await this.writeAtomically(
+      path.join(this.root, entriesPrefix(requestId, series), newEntryName()),
+      content,
+    );
+  }
+
+  async *entries(requestId: string, series: string): AsyncGenerator<string> {
+    const folder = path.join(this.root, entriesPrefix(requestId, series));
+    // Most series were never begun: asked first, so the read does not fail with ENOENT, whose
+    // error (a captured stack) costs the worker more than the read itself.
+    if (!existsSync(folder)) return;
+    const names = (await readdir(folder)).filter((name) => name.endsWith('.json')).sort();
+    for (const name of names) yield await readFile(path.join(folder, name), 'utf8');
   }
 
   async deleteRequest(requestId: string): Promise<void> {

@@ -1,7 +1,4 @@
-import { open, type FileHandle } from 'node:fs/promises';
-import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { appendPrivate } from './append-private';
+import type { BlobStore } from './blob-store';
 
 /** One HTTP call an integration made (or the failure that kept it from making one). */
 export interface CallLogEntry {
@@ -27,16 +24,18 @@ const SAFE = /^[A-Za-z0-9_-]{1,128}$/;
 
 /**
  * Every call of every attempt, per integration of a request: what an operator downloads to see
- * why an integration is in Error. Kept beside the request's blobs, one JSON line per call.
+ * why an integration is in Error. Kept in the blob store under the request's prefix, one entry per
+ * attempt: the API reads what any worker wrote, and retention deletes it with the request.
  */
-export class FileCallLog {
-  constructor(private readonly root: string) {}
+export class CallLog {
+  constructor(private readonly blobs: BlobStore) {}
 
   async append(requestId: string, integrationId: string, entries: CallLogEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    await appendPrivate(
-      this.fileOf(requestId, integrationId),
-      entries.map((e) => `${JSON.stringify(e)}\n`).join(''),
+    await this.blobs.appendEntry(
+      requestId,
+      seriesOf(integrationId),
+      entries.map((e) => JSON.stringify(e)).join('\n'),
     );
   }
 
@@ -54,29 +53,16 @@ export class FileCallLog {
     yield ']}';
   }
 
-  /** Each line is one entry as append wrote it: JSON already. */
+  /** Each line is one entry as append wrote it: JSON already; one attempt's entries are read at a time. */
   private async *lines(requestId: string, integrationId: string): AsyncGenerator<string> {
-    let file: FileHandle;
-    try {
-      file = await open(this.fileOf(requestId, integrationId));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw error;
-    }
-    const input = file.createReadStream();
-    try {
-      for await (const line of createInterface({ input, crlfDelay: Infinity })) if (line) yield line;
-    } finally {
-      // A download cut short stops the loop: the file is closed either way.
-      input.destroy();
-    }
+    for await (const attempt of this.blobs.entries(requestId, seriesOf(integrationId)))
+      for (const line of attempt.split('\n')) if (line) yield line;
   }
+}
 
-  private fileOf(requestId: string, integrationId: string): string {
-    if (!SAFE.test(requestId) || !SAFE.test(integrationId))
-      throw new Error('not a request or integration id');
-    return path.join(this.root, requestId, `calls-${integrationId}.jsonl`);
-  }
+function seriesOf(integrationId: string): string {
+  if (!SAFE.test(integrationId)) throw new Error('not a request or integration id');
+  return `calls.${integrationId}`;
 }
 
 const EXCERPT_CHARS = 500;

@@ -6,14 +6,26 @@ import {
   DeleteObjectsCommand,
   GetObjectCommand,
   ListObjectsV2Command,
+  ListObjectVersionsCommand,
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
   type CompletedPart,
+  type ObjectIdentifier,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
-import { checkBlobKey, checkRequestId, newBlobKey, type BlobStore } from './blob-store';
+import {
+  checkBlobKey,
+  checkRequestId,
+  entriesPrefix,
+  newBlobKey,
+  newEntryName,
+  type BlobStore,
+} from './blob-store';
+
+/** What S3-compatible stores without versions answer to ListObjectVersions. */
+const UNVERSIONED_ANSWERS = new Set(['NotImplemented', 'MethodNotAllowed']);
 
 /** S3's smallest part but the last: what a streamed upload holds in memory at most. */
 const PART_BYTES = 5 * 1024 * 1024;
@@ -104,33 +116,103 @@ export class S3BlobStore implements BlobStore {
   }
 
   async get(key: string): Promise<Buffer> {
-    return Buffer.from(await (await this.body(key)).transformToByteArray());
+    return this.getObject(checkBlobKey(key));
   }
 
   async open(key: string): Promise<Readable> {
     // In Node, the SDK's body is an http.IncomingMessage.
-    return (await this.body(key)) as unknown as Readable;
+    return (await this.body(checkBlobKey(key))) as unknown as Readable;
   }
 
   private async body(key: string) {
-    const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: checkBlobKey(key) }));
+    const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
     if (!object.Body) throw new Error(`blob ${key} has no body`);
     return object.Body;
   }
 
+  async appendEntry(requestId: string, series: string, content: string): Promise<void> {
+    await this.s3.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: `${entriesPrefix(requestId, series)}${newEntryName()}`,
+        Body: Buffer.from(content, 'utf8'),
+      }),
+    );
+  }
+
+  async *entries(requestId: string, series: string): AsyncGenerator<string> {
+    for await (const page of this.currentObjects(entriesPrefix(requestId, series)))
+      for (const { Key } of page) yield (await this.getObject(Key)).toString('utf8');
+  }
+
+  /**
+   * Every version of every object under the request's prefix, and every delete marker: in a
+   * versioned bucket, deleting the current objects alone would keep the data as old versions.
+   * Then whatever is still listed (a store that keeps no versions may not list them).
+   */
   async deleteRequest(requestId: string): Promise<void> {
     const prefix = `${checkRequestId(requestId)}/`;
+    for await (const page of this.objectVersions(prefix)) await this.deleteObjects(requestId, page);
+    for await (const page of this.currentObjects(prefix)) await this.deleteObjects(requestId, page);
+  }
+
+  /** A key S3 could not delete fails the purge, so the activity tries again. */
+  private async deleteObjects(requestId: string, objects: ObjectIdentifier[]): Promise<void> {
+    if (objects.length === 0) return;
+    const answer = await this.s3.send(
+      new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: objects, Quiet: true } }),
+    );
+    const failed = answer.Errors ?? [];
+    if (failed.length > 0) {
+      const { Key, Code, Message } = failed[0]!;
+      throw new Error(
+        `S3 did not delete ${failed.length} of ${objects.length} objects of ${requestId}, first ${Key}: ${Code} ${Message}`,
+      );
+    }
+  }
+
+  private async *objectVersions(prefix: string): AsyncGenerator<ObjectIdentifier[]> {
+    let keyMarker: string | undefined;
+    let versionIdMarker: string | undefined;
+    do {
+      const page = await this.s3
+        .send(
+          new ListObjectVersionsCommand({
+            Bucket: this.bucket,
+            Prefix: prefix,
+            KeyMarker: keyMarker,
+            VersionIdMarker: versionIdMarker,
+          }),
+        )
+        .catch((error: unknown) => {
+          // A store that keeps no versions may not know the call: its current objects are all there is.
+          if (error instanceof Error && UNVERSIONED_ANSWERS.has(error.name)) return undefined;
+          throw error;
+        });
+      if (!page) return;
+      yield [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])].flatMap((o) =>
+        o.Key ? [{ Key: o.Key, VersionId: o.VersionId }] : [],
+      );
+      const more = page.IsTruncated === true;
+      keyMarker = more ? page.NextKeyMarker : undefined;
+      versionIdMarker = more ? page.NextVersionIdMarker : undefined;
+    } while (keyMarker);
+  }
+
+  /** The current objects under a prefix, in S3's order (by key). */
+  private async *currentObjects(prefix: string): AsyncGenerator<{ Key: string }[]> {
     let token: string | undefined;
     do {
       const page = await this.s3.send(
         new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
       );
-      const keys = (page.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
-      if (keys.length > 0) {
-        await this.s3.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys } }));
-      }
+      yield (page.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
+  }
+
+  private async getObject(key: string): Promise<Buffer> {
+    return Buffer.from(await (await this.body(key)).transformToByteArray());
   }
 
   destroy(): void {

@@ -1,14 +1,13 @@
-import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, HEARTBEAT_EVERY_MS } from '../activities';
+import { createSweepActivities } from '../activities/retention-sweep';
 import type { Environment } from '../config/environment';
 import { DAY_MS, type LetheConfig } from '../domain';
-import { blobStoreFor, requestsFolder } from '../config/blob-store';
-import { checkRequestId } from '../infra/blob-store';
-import { FileCallLog } from '../infra/call-log';
-import { FileJournal } from '../infra/journal';
+import { blobStoreFor } from '../config/blob-store';
+import { CallLog } from '../infra/call-log';
+import { BlobJournal } from '../infra/journal';
 import type { Logger } from '../infra/logger';
 import type { WorkerMetrics } from '../infra/metrics';
 import { encryptedDataConverter } from '../infra/payload-codec';
@@ -43,19 +42,18 @@ export function createLetheActivities(
   log: Logger,
   metrics?: WorkerMetrics,
 ) {
-  // What is kept about one request on this disk sits in one folder, which retention removes whole.
-  const requestsRoot = requestsFolder(environment);
+  // Everything kept about a request (blobs, journal, call log) sits under its prefix in the blob
+  // store, which retention removes whole.
+  const blobs = blobStoreFor(environment);
   const client = new Client({
     connection,
     namespace: environment.namespace,
     dataConverter: encryptedDataConverter(environment.encryptionKeys),
   });
-  return createActivities({
-    blobs: blobStoreFor(environment),
-    callLog: new FileCallLog(requestsRoot),
-    journal: new FileJournal(requestsRoot),
-    deleteLocalRequestData: (requestId) =>
-      rm(path.join(requestsRoot, checkRequestId(requestId)), { recursive: true, force: true }),
+  const requestActivities = createActivities({
+    blobs,
+    callLog: new CallLog(blobs),
+    journal: new BlobJournal(blobs),
     mailer: createMailer({
       smtpUrl: environment.smtpUrl,
       outboxDir: path.join(environment.dataDir, 'outbox'),
@@ -84,6 +82,10 @@ export function createLetheActivities(
       return { kind: 'terminated' };
     },
   });
+  return {
+    ...requestActivities,
+    ...createSweepActivities({ client, blobs, purgeRequestData: requestActivities.purgeRequestData, log }),
+  };
 }
 
 /**

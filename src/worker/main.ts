@@ -1,10 +1,13 @@
 import http from 'node:http';
+import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { loadEnvironment } from '../config/environment';
 import { loadIntegrationsFile } from '../config/integrations-file';
 import { createLogger } from '../infra/logger';
 import { createWorkerMetrics } from '../infra/metrics';
+import { encryptedDataConverter } from '../infra/payload-codec';
 import { createLetheWorker, type LetheWorkers } from './create-worker';
+import { ensureRetentionSchedule } from './retention-schedule';
 
 /**
  * For container health checks and Prometheus: `/healthz` answers while the process lives,
@@ -54,6 +57,13 @@ async function main() {
       ? { workflowBundle: { codePath: process.env.LETHE_WORKFLOW_BUNDLE } }
       : {}),
   });
+  const client = new Client({
+    connection,
+    namespace: environment.namespace,
+    dataConverter: encryptedDataConverter(environment.encryptionKeys),
+  });
+  if (await ensureRetentionSchedule(client, { retention: config.retention }))
+    log.info('retention sweep scheduled');
   log.info({ temporal: environment.temporalAddress, namespace: environment.namespace }, 'worker started');
   const healthPort = process.env.LETHE_WORKER_HEALTH_PORT;
   const health = healthPort ? serveHealth(workers, metrics, Number(healthPort)) : undefined;

@@ -11,6 +11,9 @@ import type { Phase } from '../domain/request';
 
 export const TASK_QUEUE = 'lethe';
 
+/** The schedule every worker makes sure exists: it runs `RetentionSweepWorkflow`. */
+export const RETENTION_SWEEP_SCHEDULE = 'lethe-retention-sweep';
+
 /** The whole request in one query, so the API never asks integration by integration. */
 export const getRequestQuery = defineQuery<RequestSnapshot>('getRequest');
 
@@ -20,6 +23,9 @@ export const getRequestQuery = defineQuery<RequestSnapshot>('getRequest');
  * while workers restart). Requests started before it was published answer the query only.
  */
 export const REQUEST_MEMO = 'request';
+
+/** What replaces it once the request's retention period is over: its proof record, without personal data. */
+export const PROOF_MEMO = 'proof';
 
 export interface SelectionInput {
   integrations: string[];

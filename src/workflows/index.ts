@@ -1,2 +1,3 @@
 export { IntegrationWorkflow } from './integration';
 export { PrivacyRequestWorkflow } from './privacy-request';
+export { RetentionSweepWorkflow } from './retention-sweep';

@@ -31,9 +31,11 @@ import {
   type PrivacyRequestInput,
   type RequestSnapshot,
 } from '../domain/privacy-request';
+import { proofRecordOf, snapshotOfProof, type ProofRecord } from '../domain/proof-record';
 import { requestStatus, type Phase } from '../domain/request';
 import {
   getRequestQuery,
+  PROOF_MEMO,
   REQUEST_MEMO,
   integrationActionUpdate,
   integrationCommandSignal,
@@ -81,7 +83,9 @@ function accepted<T>(decision: Decision<T>): asserts decision is { accepted: tru
  * (or `auto_process`); for deletion, the deletion phase. Holds the request's snapshot, which the
  * integrations' workflows keep current and one query returns.
  */
-export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promise<RequestSnapshot> {
+export async function PrivacyRequestWorkflow(
+  input: PrivacyRequestInput,
+): Promise<RequestSnapshot | ProofRecord> {
   const request = newRequestSnapshot(input);
   /** Cancelled from outside (the Web UI's "Request Cancellation", `temporal workflow cancel`). */
   const root = wf.CancellationScope.current();
@@ -121,13 +125,15 @@ export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promis
     published = latest;
     wf.upsertMemo({ [REQUEST_MEMO]: request });
   };
+  /** Once the request's data is gone, its snapshot is never published again. */
+  let forgotten = false;
   const publishing = wf.patched('publish-request-memo');
   if (publishing) {
     // After the handlers and steps that changed it: once per activation, or a few times at most.
     // Not cancellable: a cancelled request goes on publishing what it shows, closed.
     void wf.CancellationScope.nonCancellable(async () => {
       for (;;) {
-        await wf.condition(changed);
+        await wf.condition(() => !forgotten && changed());
         publishSnapshot();
       }
     });
@@ -348,10 +354,26 @@ export async function PrivacyRequestWorkflow(input: PrivacyRequestInput): Promis
   // Closed, it is not cancelled any more: its data must go when the period ends.
   return wf.CancellationScope.nonCancellable(async () => {
     await wf.sleep(parseDuration(input.retention ?? DEFAULT_RETENTION));
-    await purgeActivities.purgeRequestData(request.id);
-    request.purgedAt = nowIso();
-    await wf.condition(wf.allHandlersFinished);
-    if (publishing && changed()) publishSnapshot();
-    return request;
+    return forget();
   });
+
+  /**
+   * The retention period is over: the request's data goes, everywhere it is kept, and only its
+   * proof remains: the memo, the query and the result after this point hold no personal data.
+   */
+  async function forget(): Promise<RequestSnapshot | ProofRecord> {
+    await purgeActivities.purgeRequestData(request.id);
+    if (!wf.patched('forget-keeps-proof')) {
+      request.purgedAt = nowIso();
+      await wf.condition(wf.allHandlersFinished);
+      if (publishing && changed()) publishSnapshot();
+      return request;
+    }
+    forgotten = true;
+    await wf.condition(wf.allHandlersFinished);
+    const proof = proofRecordOf(request, nowIso());
+    wf.setHandler(getRequestQuery, () => snapshotOfProof(proof));
+    wf.upsertMemo({ [REQUEST_MEMO]: undefined, [PROOF_MEMO]: proof });
+    return proof;
+  }
 }

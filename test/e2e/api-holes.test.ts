@@ -6,7 +6,6 @@ import JSZip from 'jszip';
 import { createApp, type ApiDependencies } from '../../src/api/app';
 import { REQUEST_STATES } from '../../src/domain';
 import { FileBlobStore } from '../../src/infra/blob-store';
-import { FileCallLog } from '../../src/infra/call-log';
 import { encryptedDataConverter, EncryptionCodec } from '../../src/infra/payload-codec';
 import { call } from '../support/http';
 import { useStack } from '../support/lethe';
@@ -31,7 +30,6 @@ describe('smaller holes in the API', function () {
         codecSecrets: stack.environment.codecSecrets,
         publicUrl: stack.apiUrl,
         blobs: new FileBlobStore(`${stack.dataDir}/blobs`),
-        callLog: new FileCallLog(`${stack.dataDir}/blobs`),
         codec: new EncryptionCodec(stack.environment.encryptionKeys),
         codecOrigins: [],
         log: stack.log,

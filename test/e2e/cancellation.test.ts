@@ -250,7 +250,7 @@ describe('requests that close early, on the time-skipping server', function () {
     lethe = new LetheApi(stack);
   });
 
-  it('cancelled while waiting for the selection, its data is deleted 30 days later and it answers 404', async () => {
+  it('cancelled while waiting for the selection, its data is deleted 30 days later and only its proof remains', async () => {
     const created = await lethe.create({
       type: 'access',
       subject: { email: 'jane.doe@example.com' },
@@ -268,10 +268,11 @@ describe('requests that close early, on the time-skipping server', function () {
     await stack.temporal.sleep('31 days');
     const res = await eventually(
       () => call(stack.apiUrl, 'GET', `/v1/requests/${created.id}`),
-      (r) => r.status === 404,
-      { what: 'the request to be gone' },
+      (r) => r.status === 200 && r.body.purged_at !== null,
+      { what: 'the request to be purged' },
     );
-    assert.equal(res.body.error.name, 'REQUEST_NOT_FOUND');
+    assert.match(res.body.closed_reason ?? '', /cancelled/i, 'the proof says why it closed');
+    assert.ok(!JSON.stringify(res.body).includes('jane.doe@example.com'), 'nothing of the subject');
     assert.ok(!existsSync(folder), 'its data deleted');
   });
 

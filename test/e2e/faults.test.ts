@@ -9,7 +9,6 @@ import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../../src/api/app';
 import { validateLetheConfig } from '../../src/config/integrations-file';
 import { FileBlobStore } from '../../src/infra/blob-store';
-import { FileCallLog } from '../../src/infra/call-log';
 import { createLogger } from '../../src/infra/logger';
 import {
   encryptedDataConverter,
@@ -145,7 +144,6 @@ describe('fault injection: kill -9, a Temporal restart, 30% transient errors', f
         codecSecrets: [CODEC_SECRET],
         publicUrl: apiUrl,
         blobs: new FileBlobStore(path.join(scratch, 'data', 'blobs')),
-        callLog: new FileCallLog(path.join(scratch, 'data', 'blobs')),
         codec: new EncryptionCodec(keys),
         codecOrigins: [],
         log,

@@ -3,7 +3,6 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../../src/api/app';
 import { FileBlobStore } from '../../src/infra/blob-store';
-import { FileCallLog } from '../../src/infra/call-log';
 import { EncryptionCodec } from '../../src/infra/payload-codec';
 import { call } from '../support/http';
 import { useStack } from '../support/lethe';
@@ -27,7 +26,6 @@ describe('an API that holds against abuse', function () {
         codecSecrets: stack.environment.codecSecrets,
         publicUrl: stack.apiUrl,
         blobs: new FileBlobStore(`${stack.dataDir}/blobs`),
-        callLog: new FileCallLog(`${stack.dataDir}/blobs`),
         codec: new EncryptionCodec(stack.environment.encryptionKeys),
         codecOrigins: [],
         log: stack.log,

@@ -18,7 +18,6 @@ import { loadEnvironment, type Environment } from '../../src/config/environment'
 import { validateLetheConfig } from '../../src/config/integrations-file';
 import type { LetheConfig } from '../../src/domain';
 import { FileBlobStore } from '../../src/infra/blob-store';
-import { FileCallLog } from '../../src/infra/call-log';
 import { createLogger } from '../../src/infra/logger';
 import {
   encryptedDataConverter,
@@ -190,7 +189,6 @@ export class Stack {
         // The suites call the API thousands of times; the limits have a test of their own.
         rateLimits: { perKey: 1_000_000, perAddress: 1_000_000, failedKeysPerAddress: 1_000_000 },
         blobs: new FileBlobStore(path.join(this.dataDir, 'blobs')),
-        callLog: new FileCallLog(path.join(this.dataDir, 'blobs')),
         log: this.log,
         // On the time-skipping server, "Due in 3 days" is counted on the server's clock.
         clock:

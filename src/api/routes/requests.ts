@@ -4,7 +4,7 @@ import { Router } from 'express';
 import { integrationIdSchema } from '../../domain';
 import { ApiError } from '../errors';
 import type { BlobStore } from '../../infra/blob-store';
-import type { FileCallLog } from '../../infra/call-log';
+import type { CallLog } from '../../infra/call-log';
 import type { RequestService } from '../request-service';
 import { sendExport } from './exports';
 import {
@@ -24,7 +24,7 @@ function requestId(raw: string): string {
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
-export function requestsRouter(requests: RequestService, callLog: FileCallLog, blobs: BlobStore): Router {
+export function requestsRouter(requests: RequestService, callLog: CallLog, blobs: BlobStore): Router {
   const router = Router();
 
   router.post('/requests', async (req, res) => {

@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { RETENTION_SWEEP_SCHEDULE, TASK_QUEUE } from '../../src/workflows/definitions';
+import { ensureRetentionSchedule } from '../../src/worker/retention-schedule';
+import { filesHolding } from '../support/forgetting';
+import { call, eventually } from '../support/http';
+import { phaseOf, useStack } from '../support/lethe';
+
+describe('retention sweep: a terminated request is purged when its retention ends (dev server)', function () {
+  this.timeout(90_000);
+  const suite = useStack();
+  let sweeps = 0;
+  const sweep = (retention: string) =>
+    suite.stack.client.workflow.execute('RetentionSweepWorkflow', {
+      workflowId: `test-retention-sweep-${Date.now()}-${sweeps++}`,
+      taskQueue: TASK_QUEUE,
+      args: [{ retention }],
+    });
+
+  after(async () => {
+    await suite.stack.client.schedule
+      .getHandle(RETENTION_SWEEP_SCHEDULE)
+      .delete()
+      .catch(() => undefined);
+  });
+
+  it('purges a request terminated from outside (its workflow never runs again), keeps its proof, and only once', async () => {
+    const unique = Date.now().toString(36);
+    const subject = {
+      email: `swept.${unique}@example.com`,
+      phone: `+1556${Date.now() % 10_000_000}`,
+      custom_id: `swept-${unique}`,
+      name: `Terminata ${unique}`,
+    };
+    const identifiers = Object.values(subject);
+    suite.stack.crm.contacts.set(`c_${unique}`, { id: `c_${unique}`, email: subject.email, kind: 'contact' });
+    const created = await suite.lethe.create({
+      type: 'access',
+      subject,
+      integrations: ['crm', 'warehouse'],
+    });
+    await suite.lethe.untilIntegration(created.id, 'crm', 'access', {
+      state: 'Complete',
+      detail: '1 record found',
+    });
+    await suite.lethe.ownerMail(created.id, 'dana.owner@example.com');
+    await suite.stack.client.workflow.getHandle(created.id).terminate('test: terminated from the Web UI');
+    const dataDir = suite.stack.dataDir;
+    assert.notDeepEqual(filesHolding(dataDir, identifiers), [], 'its records are kept');
+
+    assert.equal(await sweep('30d'), 0, 'not before its retention ends');
+    assert.notDeepEqual(filesHolding(dataDir, identifiers), []);
+
+    // Visibility may list the termination a moment late: sweep until it is seen.
+    await eventually(
+      async () => {
+        await sweep('1s');
+        return filesHolding(dataDir, identifiers);
+      },
+      (left) => left.length === 0,
+      { what: 'the sweep to purge the terminated request', timeoutMs: 30_000, intervalMs: 500 },
+    );
+
+    const res = await call(suite.stack.apiUrl, 'GET', `/v1/requests/${created.id}`);
+    assert.equal(res.status, 200, 'the request answers from its proof');
+    assert.ok(res.body.purged_at);
+    assert.equal(res.body.data_url, null);
+    assert.deepEqual(phaseOf(res.body, 'crm', 'access'), { state: 'Complete', detail: '1 record found' });
+    for (const identifier of identifiers)
+      assert.ok(!JSON.stringify(res.body).includes(identifier), `GET shows "${identifier}"`);
+
+    await sweep('1s');
+    const again = await call(suite.stack.apiUrl, 'GET', `/v1/requests/${created.id}`);
+    assert.equal(again.body.purged_at, res.body.purged_at, 'a second sweep leaves it, and its proof, alone');
+  });
+
+  it('the worker creates the sweep’s schedule once, however many workers start, and keeps its retention current', async () => {
+    await suite.stack.client.schedule
+      .getHandle(RETENTION_SWEEP_SCHEDULE)
+      .delete()
+      .catch(() => undefined);
+    assert.equal(await ensureRetentionSchedule(suite.stack.client, { retention: '30d' }), true);
+    assert.equal(await ensureRetentionSchedule(suite.stack.client, { retention: '30d' }), false);
+    const schedule = await suite.stack.client.schedule.getHandle(RETENTION_SWEEP_SCHEDULE).describe();
+    assert.equal(schedule.action.type, 'startWorkflow');
+    assert.equal(
+      schedule.action.type === 'startWorkflow' && schedule.action.workflowType,
+      'RetentionSweepWorkflow',
+    );
+
+    assert.equal(await ensureRetentionSchedule(suite.stack.client, { retention: '7d' }), false);
+    const changed = await suite.stack.client.schedule.getHandle(RETENTION_SWEEP_SCHEDULE).describe();
+    assert.deepEqual(
+      changed.action.type === 'startWorkflow' && changed.action.args,
+      [{ retention: '7d' }],
+      'a new retention in the configuration reaches the schedule',
+    );
+  });
+});
