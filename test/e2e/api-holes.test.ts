@@ -5,8 +5,7 @@ import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import JSZip from 'jszip';
 import { createApp, type ApiDependencies } from '../../src/api/app';
 import { REQUEST_STATES } from '../../src/domain';
-import { FileBlobStore } from '../../src/infra/blob-store';
-import { encryptedDataConverter, EncryptionCodec } from '../../src/infra/payload-codec';
+import { encryptedDataConverter } from '../../src/infra/payload-codec';
 import { call } from '../support/http';
 import { useStack } from '../support/lethe';
 import { API_KEY } from '../support/stack';
@@ -23,17 +22,11 @@ describe('smaller holes in the API', function () {
     const { stack } = suite;
     const server = http.createServer(
       createApp({
-        client: stack.client,
-        config: stack.config,
+        ...stack.apiDependencies,
         apiKeys: [API_KEY],
-        tokenSecrets: stack.environment.tokenSecrets,
-        codecSecrets: stack.environment.codecSecrets,
-        publicUrl: stack.apiUrl,
-        blobs: new FileBlobStore(`${stack.dataDir}/blobs`),
-        codec: new EncryptionCodec(stack.environment.encryptionKeys),
         codecOrigins: [],
-        log: stack.log,
         rateLimits: { perKey: 1000, perAddress: 1000, failedKeysPerAddress: 1000 },
+        clock: undefined,
         ...changes,
       }),
     );

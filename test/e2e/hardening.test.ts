@@ -2,8 +2,6 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../../src/api/app';
-import { FileBlobStore } from '../../src/infra/blob-store';
-import { EncryptionCodec } from '../../src/infra/payload-codec';
 import { call } from '../support/http';
 import { useStack } from '../support/lethe';
 import { API_KEY } from '../support/stack';
@@ -19,16 +17,9 @@ describe('an API that holds against abuse', function () {
     const { stack } = suite;
     limited = http.createServer(
       createApp({
-        client: stack.client,
-        config: stack.config,
+        ...stack.apiDependencies,
         apiKeys: [API_KEY, 'second-key'],
-        tokenSecrets: stack.environment.tokenSecrets,
-        codecSecrets: stack.environment.codecSecrets,
-        publicUrl: stack.apiUrl,
-        blobs: new FileBlobStore(`${stack.dataDir}/blobs`),
-        codec: new EncryptionCodec(stack.environment.encryptionKeys),
         codecOrigins: [],
-        log: stack.log,
         rateLimits: { perKey: 5, perAddress: 3, failedKeysPerAddress: 1000 },
       }),
     );

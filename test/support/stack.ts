@@ -13,7 +13,7 @@ import {
   DefaultLogger,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
-import { createApp } from '../../src/api/app';
+import { createApp, type ApiDependencies } from '../../src/api/app';
 import { loadEnvironment, type Environment } from '../../src/config/environment';
 import { validateLetheConfig } from '../../src/config/integrations-file';
 import type { LetheConfig } from '../../src/domain';
@@ -114,6 +114,8 @@ export class Stack {
   batch!: SandboxBatch;
   batchUrl!: string;
   apiUrl!: string;
+  /** What the stack's API is made of: a test that needs another API on the same things changes a few. */
+  apiDependencies!: ApiDependencies;
   smtp = new TestSmtpServer();
   readonly hostile = new HostileService();
   private worker?: { worker: LetheWorkers; running: Promise<void> };
@@ -175,26 +177,23 @@ export class Stack {
     this.config = validateLetheConfig(
       testIntegrations(this.crmUrl, this.batchUrl, await closedPortUrl(), this.hostile.url),
     );
-    apiServer.on(
-      'request',
-      createApp({
-        client: this.client,
-        config: this.config,
-        apiKeys: this.environment.apiKeys,
-        tokenSecrets: this.environment.tokenSecrets,
-        codecSecrets: this.environment.codecSecrets,
-        publicUrl: this.environment.publicUrl,
-        codec: new EncryptionCodec(this.environment.encryptionKeys),
-        codecOrigins: ['http://127.0.0.1:8233'],
-        // The suites call the API thousands of times; the limits have a test of their own.
-        rateLimits: { perKey: 1_000_000, perAddress: 1_000_000, failedKeysPerAddress: 1_000_000 },
-        blobs: new FileBlobStore(path.join(this.dataDir, 'blobs')),
-        log: this.log,
-        // On the time-skipping server, "Due in 3 days" is counted on the server's clock.
-        clock:
-          this.kind === 'time-skipping' ? async () => new Date(await temporal.currentTimeMs()) : undefined,
-      }),
-    );
+    this.apiDependencies = {
+      client: this.client,
+      config: this.config,
+      apiKeys: this.environment.apiKeys,
+      tokenSecrets: this.environment.tokenSecrets,
+      codecSecrets: this.environment.codecSecrets,
+      publicUrl: this.environment.publicUrl,
+      codec: new EncryptionCodec(this.environment.encryptionKeys),
+      codecOrigins: ['http://127.0.0.1:8233'],
+      // The suites call the API thousands of times; the limits have a test of their own.
+      rateLimits: { perKey: 1_000_000, perAddress: 1_000_000, failedKeysPerAddress: 1_000_000 },
+      blobs: new FileBlobStore(path.join(this.dataDir, 'blobs')),
+      log: this.log,
+      // On the time-skipping server, "Due in 3 days" is counted on the server's clock.
+      clock: this.kind === 'time-skipping' ? async () => new Date(await temporal.currentTimeMs()) : undefined,
+    };
+    apiServer.on('request', createApp(this.apiDependencies));
     await this.startWorker();
   }
 
