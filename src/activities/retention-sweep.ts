@@ -1,17 +1,9 @@
 import type { Client } from '@temporalio/client';
-import { parseDuration, proofRecordOf, type ProofRecord, type RequestSnapshot } from '../domain';
+import { parseDuration, proofRecordOf, type RequestSnapshot } from '../domain';
 import type { BlobStore } from '../infra/blob-store';
+import { keepSweptProof, sweptProofOf } from '../infra/proof-store';
 import type { Logger } from '../infra/logger';
 import { getRequestQuery, REQUEST_MEMO } from '../workflows/definitions';
-
-/** The blob store's series that holds the proof of a request whose workflow never ran its own purge. */
-export const PROOF_SERIES = 'proof';
-
-/** The proof the sweep wrote for a request, if it did. */
-export async function sweptProofOf(blobs: BlobStore, requestId: string): Promise<ProofRecord | undefined> {
-  for await (const text of blobs.entries(requestId, PROOF_SERIES)) return JSON.parse(text) as ProofRecord;
-  return undefined;
-}
 
 /** At most this many requests per sweep: the next sweep takes the rest. */
 const SWEEP_PAGE = 500;
@@ -57,7 +49,7 @@ export function createSweepActivities({ client, blobs, purgeRequestData, log }: 
         (memo?.[REQUEST_MEMO] as RequestSnapshot | undefined) ?? (await handle.query(getRequestQuery));
       await purgeRequestData(requestId);
       const proof = proofRecordOf(snapshot, new Date().toISOString());
-      await blobs.appendEntry(requestId, PROOF_SERIES, JSON.stringify(proof));
+      await keepSweptProof(blobs, proof);
       log.info({ requestId }, 'closed request purged by the retention sweep');
     },
   };

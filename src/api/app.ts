@@ -22,7 +22,7 @@ import {
 import { RequestService, type Clock } from './request-service';
 import { exportLinker } from './export-link';
 import { pageTokens } from './page-token';
-import { sweptProofOf } from '../activities/retention-sweep';
+import { sweptProofOf } from '../infra/proof-store';
 import { exportsRouter } from './routes/exports';
 import { ownerRouter } from './routes/owner';
 import { requestsRouter } from './routes/requests';
