@@ -1,6 +1,9 @@
-import JSZip from 'jszip';
+import { Readable, type PassThrough } from 'node:stream';
+import yazl from 'yazl';
 import { describePhase, type RequestSnapshot } from '../domain';
+import type { BlobStore } from '../infra/blob-store';
 import type { ConnectorRecord } from './connectors';
+import { readRecords, surveyRecords } from './record-blobs';
 
 /** What goes into the package sent to the subject; the activity reads the blobs it names. */
 export interface ExportInput {
@@ -15,20 +18,34 @@ export interface ExportInput {
 const FORMULA_START = /^[=+\-@\t\r]/;
 
 /**
- * A CSV of the records: one column per top-level field; nested values as JSON. RFC 4180 quoting.
- * The third party's text may be hostile: one that starts like a formula is quoted and prefixed with `'`.
+ * One CSV cell: nested values as JSON, RFC 4180 quoting. The third party's text may be hostile:
+ * one that starts like a formula is quoted and prefixed with `'`.
  */
-export function recordsCsv(records: ConnectorRecord[]): string {
-  const columns = [...new Set(records.flatMap((r) => Object.keys(r)))];
-  const cell = (value: unknown) => {
-    if (value === undefined || value === null) return '';
-    const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
-    const formula = typeof value === 'string' && FORMULA_START.test(text);
-    const safe = formula ? `'${text}` : text;
-    return formula || /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-  };
-  const lines = [columns.map(cell), ...records.map((r) => columns.map((c) => cell(r[c])))];
-  return `${lines.map((l) => l.join(',')).join('\r\n')}\r\n`;
+function csvCell(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
+  const formula = typeof value === 'string' && FORMULA_START.test(text);
+  const safe = formula ? `'${text}` : text;
+  return formula || /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+/** A CSV of the records, a line at a time: one column per top-level field any record has. */
+export async function* recordsCsv(
+  columns: string[],
+  records: AsyncIterable<ConnectorRecord>,
+): AsyncGenerator<string> {
+  yield `${columns.map(csvCell).join(',')}\r\n`;
+  for await (const record of records) yield `${columns.map((c) => csvCell(record[c])).join(',')}\r\n`;
+}
+
+/** The records as one JSON array, a record at a time. */
+async function* recordsJson(records: AsyncIterable<ConnectorRecord>): AsyncGenerator<string> {
+  let first = true;
+  for await (const record of records) {
+    yield `${first ? '[\n' : ',\n'}${JSON.stringify(record, null, 2)}`;
+    first = false;
+  }
+  yield first ? '[]\n' : '\n]\n';
 }
 
 /** A stored upload's name inside the zip: the uploader's label made safe, numbered so none collide. */
@@ -41,25 +58,44 @@ function uploadName(index: number, label: string): string {
   return `${String(index + 1).padStart(2, '0')}-${safe}`;
 }
 
+/** Where the package's contents are read: the records blobs one record at a time, uploads as streams. */
+export type ExportSource = Pick<BlobStore, 'get' | 'open'>;
+
+/** Records read while the package is written tell the activity it is alive this often. */
+const PROGRESS_EVERY = 1_000;
+
 /**
  * The package for an access-type request: `manifest.json`, and for each integration selected,
  * its records (JSON; CSV too for portability) and the files its owner uploaded; for
- * `access_categories`, the categories of data held instead of the data.
+ * `access_categories`, the categories of data held instead of the data. The zip streams out as
+ * it is written; nothing it holds is read whole.
  */
 export async function buildExportPackage(
   input: ExportInput,
-  read: (ref: string) => Promise<Buffer>,
+  source: ExportSource,
   now: Date,
-  /** Called as the work goes on: after each blob read, and while the zip is compressed. */
+  /** Called as the work goes on: after each blob surveyed, and while records are written. */
   progress: () => void = () => undefined,
-): Promise<Buffer> {
-  const readOn = async (ref: string) => {
-    const content = await read(ref);
-    progress();
-    return content;
-  };
+): Promise<Readable> {
   const { request } = input;
-  const zip = new JSZip();
+  const zip = new yazl.ZipFile();
+  const output = zip.outputStream as PassThrough;
+  // yazl reports a failed entry on the zip, not on its output: the upload reading it must hear of it.
+  const fail = (error: Error) => output.destroy(error);
+  zip.on('error', fail);
+  const add = (name: string, open: () => Promise<Readable> | Readable) =>
+    zip.addReadStreamLazy(name, (done) => {
+      Promise.resolve()
+        .then(open)
+        .then((stream) => done(null, stream.on('error', fail)), fail);
+    });
+  const records = async function* (ref: string) {
+    let read = 0;
+    for await (const record of readRecords(source, ref)) {
+      if (++read % PROGRESS_EVERY === 0) progress();
+      yield record;
+    }
+  };
   const sent = new Set(request.selection ?? []);
   const categoriesOnly = request.type === 'access_categories';
   const integrations = [];
@@ -77,20 +113,22 @@ export async function buildExportPackage(
     integrations.push(entry);
     if (!sent.has(integration.id)) continue;
     const ref = input.recordRefs[integration.id];
-    const records = ref ? (JSON.parse((await readOn(ref)).toString('utf8')) as ConnectorRecord[]) : [];
-    entry.records = records.length;
+    const found = ref ? await surveyRecords(source, ref) : { count: 0, fields: [] };
+    progress();
+    entry.records = found.count;
     entry.files = integration.uploads.length;
     if (categoriesOnly) {
-      const holds = records.length > 0 || integration.uploads.length > 0;
+      const holds = found.count > 0 || integration.uploads.length > 0;
       entry.categories = holds ? (input.categories[integration.id] ?? []) : [];
       continue;
     }
     if (ref) {
-      zip.file(`${folder}/records.json`, JSON.stringify(records, null, 2));
-      if (request.type === 'portability') zip.file(`${folder}/records.csv`, recordsCsv(records));
+      add(`${folder}/records.json`, () => Readable.from(recordsJson(records(ref))));
+      if (request.type === 'portability')
+        add(`${folder}/records.csv`, () => Readable.from(recordsCsv(found.fields, records(ref))));
     }
     for (const [index, file] of integration.uploads.entries()) {
-      zip.file(`${folder}/files/${uploadName(index, file.name)}`, await readOn(file.ref));
+      add(`${folder}/files/${uploadName(index, file.name)}`, () => source.open(file.ref));
     }
   }
   const manifest = {
@@ -105,6 +143,7 @@ export async function buildExportPackage(
     generated_at: now.toISOString(),
     integrations,
   };
-  zip.file('manifest.json', JSON.stringify(manifest, null, 2));
-  return zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' }, progress);
+  zip.addBuffer(Buffer.from(JSON.stringify(manifest, null, 2)), 'manifest.json');
+  zip.end();
+  return output;
 }

@@ -12,8 +12,10 @@ import {
   ConnectorFailure,
   type Answer,
   type Connector,
-  type ConnectorRecord,
+  type FoundPage,
   type HttpCall,
+  type PageProgress,
+  type RecordPages,
   type Resumable,
   type SecretSource,
 } from './connectors';
@@ -29,6 +31,7 @@ import {
 } from './contracts';
 import { buildExportPackage, type ExportInput } from './export-package';
 import { operatorNoticeMail, ownerRequestMail } from './owner-mail';
+import { readRecords, storeRecords, surveyRecords } from './record-blobs';
 import type { IntegrationWorkflowResult } from '../workflows/integration';
 
 export interface ActivityDependencies {
@@ -79,6 +82,8 @@ function identifiersOf(subject: Subject): string[] {
   const nameWords = (subject.name ?? '').split(/[\s,]+/).filter((word) => word.length >= 3);
   return [...values, ...nameWords];
 }
+
+const failed = (call: Partial<HttpCall>) => call.error !== null || (call.status ?? 0) >= 300;
 
 /** Why an attempt gave up, for the call log: the taxonomy's words, and the error's own where it has some. */
 function failureText(failure: ApplicationFailure, error: unknown): string {
@@ -142,7 +147,8 @@ export function createActivities(deps: ActivityDependencies) {
       return await work(
         connectorFor(input.integration, {
           secrets: tracked,
-          onCall: (call) => calls.push(call),
+          // A success's body is the subject's data, never logged: not kept either (pages add up).
+          onCall: (call) => calls.push(failed(call) ? call : { ...call, body: undefined }),
           signal: context.cancellationSignal,
           pace: paceOf(input.integration),
         }),
@@ -166,7 +172,7 @@ export function createActivities(deps: ActivityDependencies) {
         url: call.url ? redact(call.url, hidden) : null,
         status: call.status ?? null,
         // A success brought the subject's data: its size is what an operator needs, not its body.
-        excerpt: call.error !== null || (call.status ?? 0) >= 300 ? excerptOf(call.body, hidden) : null,
+        excerpt: failed(call) ? excerptOf(call.body, hidden) : null,
         error: call.error ? scrubbedError(call.error, hidden) : null,
         bytes: call.bytes ?? null,
         duration_ms: call.durationMs ?? null,
@@ -208,17 +214,24 @@ export function createActivities(deps: ActivityDependencies) {
     };
   }
 
-  async function recordsAt(ref: string): Promise<ConnectorRecord[]> {
-    return JSON.parse((await blobs.get(ref)).toString('utf8')) as ConnectorRecord[];
+  /** The notes of a walk through pages, read back one page at a time. */
+  function pageProgress(key: JournalKey): PageProgress {
+    return {
+      earlier: () => journal.entries(key) as AsyncIterable<FoundPage>,
+      note: (page) => journal.append(key, page),
+    };
   }
+
+  /** A deletion the service does not count: as many as the access phase found, if it looked. */
+  const foundByAccess = (input: ConnectorCallInput) => async () =>
+    input.accessRef ? (await surveyRecords(blobs, input.accessRef)).count : null;
 
   /** A connector's answer as the workflow sees it: a count (and where the records are), or a job. */
   async function settle(
     input: ConnectorCallInput,
     connector: Connector,
-    answer: Answer<ConnectorRecord[] | number | undefined | void>,
-    /** A deletion the service does not count: as many as the access phase found, if it looked. */
-    deletedIfUncounted?: number,
+    answer: Answer<RecordPages | number | undefined | void>,
+    deletedIfUncounted: () => Promise<number | null>,
   ): Promise<ConnectorStep> {
     const { requestId, integration } = input;
     if (!answer.done) {
@@ -231,12 +244,11 @@ export function createActivities(deps: ActivityDependencies) {
       };
     }
     if (input.phase === 'access') {
-      const records = (answer.value ?? []) as ConnectorRecord[];
-      const ref = await blobs.put(requestId, JSON.stringify(records), 'json');
-      log.info({ requestId, integration: integration.id, count: records.length }, 'records found');
-      return { done: true, count: records.length, ref };
+      const { ref, count } = await storeRecords(blobs, requestId, answer.value as RecordPages);
+      log.info({ requestId, integration: integration.id, count }, 'records found');
+      return { done: true, count, ref };
     }
-    const count = typeof answer.value === 'number' ? answer.value : (deletedIfUncounted ?? null);
+    const count = typeof answer.value === 'number' ? answer.value : await deletedIfUncounted();
     log.info({ requestId, integration: integration.id, count }, 'records deleted');
     return { done: true, count };
   }
@@ -244,20 +256,18 @@ export function createActivities(deps: ActivityDependencies) {
   /** Asks the service: finds (access) or deletes (deletion), resuming where an earlier attempt was. */
   async function submit(input: ConnectorCallInput, connector: Connector): Promise<ConnectorStep> {
     const { integration, subject } = input;
-    let answer: Answer<ConnectorRecord[] | number | void>;
-    let found: number | undefined;
+    let answer: Answer<RecordPages | number | void>;
     if (input.phase === 'access') {
-      answer = await connector.find(subject, await resumable(journalKey(input, 'find')));
+      answer = await connector.find(subject, pageProgress(journalKey(input, 'find')));
     } else if (integration.deletion === 'full') {
       answer = await connector.deleteSubject(subject);
     } else {
-      const records = input.accessRef ? await recordsAt(input.accessRef) : undefined;
-      found = records?.length;
+      const records = input.accessRef ? readRecords(blobs, input.accessRef) : undefined;
       answer = await connector.deleteRecords(subject, records, await resumable(journalKey(input, 'delete')));
     }
     // A job the service accepted is noted before the workflow hears of it: never submitted twice.
     if (!answer.done) await journal.append(journalKey(input, 'job'), answer.job);
-    return settle(input, connector, answer, found);
+    return settle(input, connector, answer, foundByAccess(input));
   }
 
   /** How a job the service accepted is going; one it no longer knows is submitted again. */
@@ -274,8 +284,7 @@ export function createActivities(deps: ActivityDependencies) {
       );
       return submit(input, connector);
     }
-    const found = input.accessRef ? (await recordsAt(input.accessRef)).length : undefined;
-    return settle(input, connector, answer, found);
+    return settle(input, connector, answer, foundByAccess(input));
   }
 
   return {
@@ -298,15 +307,10 @@ export function createActivities(deps: ActivityDependencies) {
     /** Builds the package sent to the subject and keeps it in the blob store; answers its key. */
     async buildExport(input: ExportInput): Promise<string> {
       const context = Context.current();
-      const zipped = await buildExportPackage(
-        input,
-        (ref) => blobs.get(ref),
-        new Date(),
-        () => context.heartbeat(),
-      );
-      const ref = await blobs.put(input.request.id, zipped, 'zip');
-      log.info({ requestId: input.request.id, bytes: zipped.length }, 'export built');
-      return ref;
+      const zipped = await buildExportPackage(input, blobs, new Date(), () => context.heartbeat());
+      const { key, size } = await blobs.putStream(input.request.id, zipped, 'zip');
+      log.info({ requestId: input.request.id, bytes: size }, 'export built');
+      return key;
     },
 
     /** A request reset to an earlier point takes over the integrations its earlier run had started. */

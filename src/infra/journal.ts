@@ -7,6 +7,8 @@ import type { BlobStore } from './blob-store';
  */
 export interface Journal {
   read(key: JournalKey): Promise<unknown[]>;
+  /** The same steps, one at a time: a walk's notes may hold pages of records. */
+  entries(key: JournalKey): AsyncIterable<unknown>;
   append(key: JournalKey, entry: unknown): Promise<void>;
 }
 
@@ -29,15 +31,19 @@ export class BlobJournal implements Journal {
   constructor(private readonly blobs: BlobStore) {}
 
   async read(key: JournalKey): Promise<unknown[]> {
-    const entries: unknown[] = [];
+    const steps: unknown[] = [];
+    for await (const step of this.entries(key)) steps.push(step);
+    return steps;
+  }
+
+  async *entries(key: JournalKey): AsyncGenerator<unknown> {
     for await (const text of this.blobs.entries(key.requestId, seriesOf(key))) {
       try {
-        entries.push(JSON.parse(text));
+        yield JSON.parse(text);
       } catch {
-        break;
+        return;
       }
     }
-    return entries;
   }
 
   async append(key: JournalKey, entry: unknown): Promise<void> {

@@ -1,6 +1,6 @@
 import express, { type Request, type Response } from 'express';
 import { randomUUID } from 'node:crypto';
-import JSZip from 'jszip';
+import yazl from 'yazl';
 import { sandboxControls, type SandboxControls } from './controls';
 
 /**
@@ -164,15 +164,17 @@ export function createSandboxBatch(options: {
     res.json(view);
   });
 
-  app.get(`${base}/:requestId/results/:resultFile`, async (req, res) => {
+  app.get(`${base}/:requestId/results/:resultFile`, (req, res) => {
     const request = live(req);
     if (!request?.files || req.params.resultFile !== `${request.resultId}.zip`) {
       return fail(res, 'ROUTE_NOT_FOUND', 'no such result');
     }
-    const zip = new JSZip();
+    const zip = new yazl.ZipFile();
     for (const [name, content] of Object.entries(request.files))
-      zip.file(name, JSON.stringify(content, null, 2));
-    res.type('application/zip').send(await zip.generateAsync({ type: 'nodebuffer' }));
+      zip.addBuffer(Buffer.from(JSON.stringify(content, null, 2)), name);
+    zip.end();
+    res.type('application/zip');
+    zip.outputStream.pipe(res);
   });
 
   app.use((_req, res) => fail(res, 'ROUTE_NOT_FOUND', 'no such route'));

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import yauzl from 'yauzl';
 import type { CallLogEntry } from '../../src/infra/call-log';
 import { call } from '../support/http';
-import { ECHOED, zipBomb } from '../support/hostile';
+import { ECHOED, MANY_PAGES, zipBomb } from '../support/hostile';
 import { phaseOf, useStack } from '../support/lethe';
 import { BATCH_REST_KEY, CRM_TOKEN } from '../support/stack';
 
@@ -123,6 +130,55 @@ describe('hostile services: Lethe trusts nothing it did not make', function () {
       state: 'Complete',
       detail: 'No records found',
     });
+  });
+
+  it('200 MB of records over 200 pages go to the blob store and into the export page by page: the worker’s memory stays bounded', async () => {
+    const expected = MANY_PAGES.pages * MANY_PAGES.perPage;
+    const megabytes = Math.round((expected * MANY_PAGES.recordBytes) / MB);
+    global.gc?.();
+    const rssBefore = process.memoryUsage().rss;
+    let rssPeak = rssBefore;
+    const sampling = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 50);
+    const created = await suite.lethe.create({
+      type: 'portability',
+      auto_process: true,
+      subject: { email: `many-pages-${Date.now()}@example.com` },
+      integrations: ['hostile-many-pages'],
+    });
+    const request = await suite.lethe.until(
+      created.id,
+      (r) => r.closed && r.data_url !== null,
+      'the export',
+      90_000,
+    );
+    clearInterval(sampling);
+    assert.deepEqual(phaseOf(request, 'hostile-many-pages', 'access'), {
+      state: 'Complete',
+      detail: `${expected} records found`,
+    });
+    console.log(
+      `      ${megabytes} MB of records in ${MANY_PAGES.pages} pages, found and exported: worker RSS ${Math.round(rssBefore / MB)} MB before, peak ${Math.round(rssPeak / MB)} MB`,
+    );
+    assert.ok(rssPeak - rssBefore < 150 * MB, `RSS grew by ${Math.round((rssPeak - rssBefore) / MB)} MB`);
+    // The export holds every record: its CSV, counted as it downloads, has one line per record.
+    const folder = await mkdtemp(path.join(os.tmpdir(), 'lethe-export-'));
+    try {
+      const file = path.join(folder, 'export.zip');
+      const res = await fetch(request.data_url!);
+      assert.equal(res.status, 200);
+      await pipeline(Readable.fromWeb(res.body as never), createWriteStream(file));
+      const zip = await yauzl.openPromise(file, { lazyEntries: true });
+      let lines = 0;
+      for await (const entry of zip.eachEntry()) {
+        if (entry.fileName !== 'integrations/hostile-many-pages/records.csv') continue;
+        for await (const chunk of await zip.openReadStreamPromise(entry))
+          lines += (chunk as Buffer).toString('latin1').split('\n').length - 1;
+      }
+      zip.close();
+      assert.equal(lines, expected + 1, 'a header and one line per record');
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 
   it('zip bombs, honest or lying about their sizes, end in Error; the worker’s memory stays bounded and the others complete', async () => {

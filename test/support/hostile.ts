@@ -19,6 +19,9 @@ export const ECHOED = {
 
 const MB = 1024 * 1024;
 
+/** What `/many-pages` holds about anyone: 200 MB of records over 200 pages. */
+export const MANY_PAGES = { pages: 200, perPage: 100, recordBytes: 10_000 };
+
 /**
  * A zip whose entries are `entries` runs of `entryMb` MB of zeros, each deflated once (a few
  * hundred KB). `declaredBytes` is what the headers claim each entry inflates to: the truth, or a
@@ -94,7 +97,7 @@ function json(res: http.ServerResponse, status: number, body: unknown): void {
 /**
  * A third party that does what a well-behaved one never would, on 127.0.0.1, by the first path
  * segment: redirects (302, 307) to a second server that records whatever reaches it, answers
- * huge bodies (as records, or as a Batch review), serves zip bombs as a Batch review, names a foreign `data_url`, echoes the
+ * huge bodies (as records, or as a Batch review), pages without end (200 MB of records), serves zip bombs as a Batch review, names a foreign `data_url`, echoes the
  * subject's data in its errors, and records the paths it is asked for.
  */
 export class HostileService {
@@ -149,6 +152,17 @@ export class HostileService {
         const record = JSON.stringify({ blob: 'x'.repeat(MB - 20) });
         for (let i = 0; i < 40; i++) res.write(i === 0 ? record : `,${record}`);
         res.end(']}');
+        return;
+      }
+      case 'many-pages': {
+        // Page-numbered (`page`, from 1, `per_page`): a service that holds far more than fits in memory twice.
+        const page = Number(url.searchParams.get('page'));
+        const size = Number(url.searchParams.get('per_page'));
+        const first = (page - 1) * size;
+        const count =
+          page <= MANY_PAGES.pages ? Math.min(size, MANY_PAGES.pages * MANY_PAGES.perPage - first) : 0;
+        const notes = 'x'.repeat(MANY_PAGES.recordBytes);
+        json(res, 200, { data: Array.from({ length: count }, (_, i) => ({ seq: first + i, notes })) });
         return;
       }
       case 'echo-json':

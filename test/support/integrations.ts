@@ -133,6 +133,11 @@ export function testIntegrations(crmUrl: string, batchUrl: string, closedUrl: st
         body: { email: '{{subject.email}}' },
       }),
       hostile('hostile-huge', 'huge', { path: '/contacts', query: { email: '{{subject.email}}' } }),
+      hostile('hostile-many-pages', 'many-pages', {
+        path: '/contacts',
+        query: { email: '{{subject.email}}' },
+        pagination: { type: 'page', size: 100 },
+      }),
       hostile('hostile-echo-json', 'echo-json', { path: '/contacts', query: { email: '{{subject.email}}' } }),
       hostile('hostile-echo-text', 'echo-text', { path: '/contacts', query: { email: '{{subject.email}}' } }),
       hostile(

@@ -21,7 +21,11 @@ import {
   type Connector,
   type ConnectorDefinition,
   type ConnectorRecord,
+  type RecordPages,
 } from './connector';
+
+/** A review of a user Batch does not know: no pages. */
+async function* noPages(): RecordPages {}
 import {
   connectorHttp,
   isSizeExceeded,
@@ -104,14 +108,15 @@ async function readCapped(stream: Readable, budget: number, limits: ZipLimits): 
 }
 
 /**
- * A review zip's records: each JSON array counts its elements, any other file counts as one.
- * The entry count and the total uncompressed size are checked in the central directory before
- * anything is inflated, then counted while inflating, since a zip's declared sizes can lie.
+ * A review zip's records, one page per file: each JSON array counts its elements, any other file
+ * counts as one. The entry count and the total uncompressed size are checked in the central
+ * directory before anything is inflated, then counted while inflating, since a zip's declared
+ * sizes can lie.
  */
-export async function recordsInZip(
+export async function* recordsInZip(
   zipped: Buffer | string,
   limits: ZipLimits = DEFAULT_ZIP_LIMITS,
-): Promise<ConnectorRecord[]> {
+): RecordPages {
   const options = { lazyEntries: true, autoClose: false, validateEntrySizes: true };
   const zip =
     typeof zipped === 'string'
@@ -129,7 +134,6 @@ export async function recordsInZip(
         throw zipRefused(`its entries declare more than ${limits.maxUnzippedMb} MB uncompressed`);
       entries.push(entry);
     }
-    const records: ConnectorRecord[] = [];
     let budget = limits.maxUnzippedMb * MB;
     for (const entry of entries) {
       const content = await readCapped(await zip.openReadStreamPromise(entry), budget, limits);
@@ -142,9 +146,8 @@ export async function recordsInZip(
         parsed = { file: entry.fileName, text };
       }
       const items = Array.isArray(parsed) ? parsed : [parsed];
-      records.push(...items.map((item) => ({ file: entry.fileName, ...(item as ConnectorRecord) })));
+      yield items.map((item) => ({ file: entry.fileName, ...(item as ConnectorRecord) }));
     }
-    return records;
   } catch (error) {
     // yauzl's own checks (an entry inflating past its declared size, a broken zip) say so plainly.
     if (error instanceof ConnectorFailure) throw error;
@@ -186,7 +189,7 @@ class BatchConnector implements Connector {
     return { done: false, job };
   }
 
-  find(subject: Subject): Promise<Answer<ConnectorRecord[]>> {
+  find(subject: Subject): Promise<Answer<RecordPages>> {
     return this.create(subject, 'review');
   }
 
@@ -202,7 +205,7 @@ class BatchConnector implements Connector {
   async poll(
     job: string,
     purpose: 'find' | 'delete',
-  ): Promise<Answer<ConnectorRecord[] | number | undefined> | { done: false; gone: true }> {
+  ): Promise<Answer<RecordPages | number | undefined> | { done: false; gone: true }> {
     const jobPath = `/1.0/${pathSegment(this.apiKey, 'the API key')}/gdpr/request/${pathSegment(job, 'the job id')}`;
     let view: BatchRequestView;
     try {
@@ -219,20 +222,20 @@ class BatchConnector implements Connector {
         `Batch answered an unknown status: ${String(view.status)}`,
       );
     }
-    if (view.error === 'user not found') return { done: true, value: purpose === 'find' ? [] : 0 };
+    if (view.error === 'user not found') return { done: true, value: purpose === 'find' ? noPages() : 0 };
     if (view.error) throw new ConnectorFailure({ kind: 'unknown' }, `Batch: ${view.error}`);
     if (purpose === 'delete') return { done: true, value: undefined };
     if (!view.data_url)
       throw new ConnectorFailure({ kind: 'unknown' }, 'Batch finished a review without data_url');
-    return { done: true, value: await this.review(view.data_url) };
+    return { done: true, value: this.review(view.data_url) };
   }
 
   /**
    * Downloads a review's zip to a temporary file, at most max_response_mb of it, and unpacks it
-   * from there. The REST key goes only to base_url's origin, scheme and port included; the
-   * connector's client refuses any origin the options do not name.
+   * from there, one file at a time. The REST key goes only to base_url's origin, scheme and port
+   * included; the connector's client refuses any origin the options do not name.
    */
-  private async review(dataUrl: string): Promise<ConnectorRecord[]> {
+  private async *review(dataUrl: string): RecordPages {
     const { base_url, max_response_mb } = this.options;
     const sameOrigin = originOf(dataUrl, base_url) === originOf(base_url);
     const folder = await mkdtemp(path.join(os.tmpdir(), 'lethe-review-'));
@@ -249,7 +252,7 @@ class BatchConnector implements Connector {
         if (isSizeExceeded(error)) throw tooLarge(max_response_mb);
         throw error;
       }
-      return await recordsInZip(file, {
+      yield* recordsInZip(file, {
         maxEntries: this.options.max_zip_entries,
         maxUnzippedMb: this.options.max_unzipped_mb,
       });

@@ -29,6 +29,19 @@ export interface FoundPage {
 }
 
 /**
+ * Records as a connector reads them, page by page: the activity writes each to the blob store as
+ * it comes, so no answer is ever held whole in memory (a service may hold millions about one person).
+ */
+export type RecordPages = AsyncIterable<ConnectorRecord[]>;
+
+/** Where a walk through pages is noted: an attempt cut short resumes after the last page read. */
+export interface PageProgress {
+  /** The pages earlier attempts read, one at a time. */
+  earlier(): AsyncIterable<FoundPage>;
+  note(page: FoundPage): Promise<void>;
+}
+
+/**
  * A deletion's steps, per record (named by a digest, never by its identifiers): a delete about to
  * be sent, then done, or refused by the service. A `sending` left last is in doubt: the attempt
  * ended before an answer came, and the service may have done it.
@@ -37,14 +50,14 @@ export type DeletionStep = { sending: string } | { deleted: string } | { failed:
 
 /** What Lethe needs of a third-party system. One file per connector implements it. */
 export interface Connector {
-  find(subject: Subject, progress?: Resumable<FoundPage>): Promise<Answer<ConnectorRecord[]>>;
+  find(subject: Subject, progress?: PageProgress): Promise<Answer<RecordPages>>;
   /**
-   * Deletes the subject's records: those the access phase found, or (undefined) those the
-   * connector finds itself. Answers how many are gone; already deleted ones count.
+   * Deletes the subject's records: those the access phase found (read one at a time), or
+   * (undefined) those the connector finds itself. Answers how many are gone; already deleted ones count.
    */
   deleteRecords(
     subject: Subject,
-    records: ConnectorRecord[] | undefined,
+    records: AsyncIterable<ConnectorRecord> | undefined,
     progress?: Resumable<DeletionStep>,
   ): Promise<Answer<number>>;
   /** Full deletion: the system deletes everything about the subject in one go. */
@@ -56,7 +69,7 @@ export interface Connector {
   poll?(
     job: string,
     purpose: 'find' | 'delete',
-  ): Promise<Answer<ConnectorRecord[] | number | undefined> | { done: false; gone: true }>;
+  ): Promise<Answer<RecordPages | number | undefined> | { done: false; gone: true }>;
   /** How often to poll such a service, and when to give up on a job. */
   readonly polling?: { everyMs: number; giveUpAfterMs: number };
 }

@@ -11,8 +11,9 @@ import {
   type ConnectorDefinition,
   type ConnectorRecord,
   type DeletionStep,
-  type FoundPage,
   type PageParams,
+  type PageProgress,
+  type RecordPages,
   type Resumable,
   type SecretSource,
 } from './connector';
@@ -184,25 +185,41 @@ class HttpConnector implements Connector {
     return this.http.request(this.requestFor(spec, values, extraParams));
   }
 
-  async find(subject: Subject, progress?: Resumable<FoundPage>): Promise<Answer<ConnectorRecord[]>> {
-    return { done: true, value: await this.findAll(subject, progress) };
+  async find(subject: Subject, progress?: PageProgress): Promise<Answer<RecordPages>> {
+    return { done: true, value: this.pages(subject, progress) };
   }
 
-  private async findAll(subject: Subject, progress?: Resumable<FoundPage>): Promise<ConnectorRecord[]> {
+  /** The subject's records page by page; pages an earlier attempt read come from its notes, not the service. */
+  private async *pages(subject: Subject, progress?: PageProgress): RecordPages {
     const { find } = this.options;
-    // Pages an earlier attempt read are not asked for again.
-    const earlier = progress?.earlier ?? [];
-    const records = earlier.flatMap((page) => page.records);
-    const last = earlier.at(-1);
-    let page: PageParams | null = last ? last.next : this.firstPage();
-    for (let pages = earlier.length; page !== null && pages < MAX_PAGES; pages++) {
+    let pages = 0;
+    let page: PageParams | null = this.firstPage();
+    for await (const earlier of progress?.earlier() ?? []) {
+      yield earlier.records;
+      page = earlier.next;
+      pages++;
+    }
+    for (; page !== null && pages < MAX_PAGES; pages++) {
       const response = await this.send(find, { subject }, page);
       const found = recordsAt(response.data, find.records_path);
-      records.push(...found);
       page = this.pageAfter(page, response.data, found.length);
       await progress?.note({ records: found, next: page });
+      yield found;
     }
-    return records;
+  }
+
+  private async *records(subject: Subject): AsyncGenerator<ConnectorRecord> {
+    for await (const page of this.pages(subject)) yield* page;
+  }
+
+  /**
+   * Every record, read before the first delete: a service's pages shift as records go. Only a
+   * deletion whose access phase did not run (skipped, stopped) needs it.
+   */
+  private async allRecords(subject: Subject): Promise<ConnectorRecord[]> {
+    const all: ConnectorRecord[] = [];
+    for await (const record of this.records(subject)) all.push(record);
+    return all;
   }
 
   private firstPage(): PageParams {
@@ -223,7 +240,7 @@ class HttpConnector implements Connector {
 
   async deleteRecords(
     subject: Subject,
-    records: ConnectorRecord[] | undefined,
+    records: AsyncIterable<ConnectorRecord> | undefined,
     progress?: Resumable<DeletionStep>,
   ): Promise<Answer<number>> {
     const spec = this.options.delete_record;
@@ -244,17 +261,17 @@ class HttpConnector implements Connector {
     }
     const deleted = new Set([...last].flatMap(([key, kind]) => (kind === 'deleted' ? [key] : [])));
     const inDoubt = [...last].flatMap(([key, kind]) => (kind === 'sending' ? [key] : []));
-    const targets = records ?? (await this.findAll(subject));
     // The last attempt ended with these deletes on their way: the service may have done them.
-    // Look (a fresh find already did) before asking again: a delete that succeeded is not resent.
+    // Look before asking again: a delete that succeeded is not resent.
     if (inDoubt.length > 0) {
-      const stillThere = new Set((records ? await this.findAll(subject) : targets).map(keyOf));
+      const stillThere = new Set<string>();
+      for await (const record of this.records(subject)) stillThere.add(keyOf(record));
       for (const key of inDoubt.filter((k) => !stillThere.has(k))) {
         deleted.add(key);
         await progress?.note({ deleted: key });
       }
     }
-    for (const record of targets) {
+    for await (const record of records ?? (await this.allRecords(subject))) {
       const key = keyOf(record);
       if (deleted.has(key)) continue;
       await progress?.note({ sending: key });

@@ -38,6 +38,8 @@ export {
   type ConnectorRecord,
   type FoundPage,
   type HttpCall,
+  type PageProgress,
+  type RecordPages,
   type Resumable,
   type SecretSource,
 } from './connector';
