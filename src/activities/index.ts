@@ -79,7 +79,7 @@ function asIntegrationFailure(error: unknown): ApplicationFailure {
  */
 function identifiersOf(subject: Subject): string[] {
   const values = Object.values(subject).filter((v): v is string => typeof v === 'string');
-  const nameWords = (subject.name ?? '').split(/[\s,]+/).filter((word) => word.length >= 3);
+  const nameWords = (subject.name ?? '').split(/[\s,]+/).filter((word) => word.length >= 2);
   return [...values, ...nameWords];
 }
 

@@ -71,25 +71,41 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/** A word of two letters (a surname like "Li") is redacted only where it stands alone. */
+const WHOLE_WORD_BELOW = 3;
+
 /**
  * Replaces every occurrence of the given values (secrets, the subject's identifiers and name), in
  * any letter case, as written, as in a path, as in a query string (axios writes spaces as "+").
  */
 export function redact(text: string, values: string[]): string {
   const forms = values
-    .filter((v) => v.length >= 3)
+    .filter((v) => v.length >= WHOLE_WORD_BELOW)
     .flatMap((value) => [value, encodeURIComponent(value), encodeURIComponent(value).replace(/%20/g, '+')]);
-  if (forms.length === 0) return text;
+  const words = values.filter((v) => v.length === WHOLE_WORD_BELOW - 1).map(escapeRegExp);
   const longestFirst = [...new Set(forms)].sort((a, b) => b.length - a.length).map(escapeRegExp);
-  return text.replace(new RegExp(longestFirst.join('|'), 'gi'), '[redacted]');
+  const alternatives = [
+    ...longestFirst,
+    ...words.map((word) => `(?<![\\p{L}\\p{N}])${word}(?![\\p{L}\\p{N}])`),
+  ];
+  if (alternatives.length === 0) return text;
+  return text.replace(new RegExp(alternatives.join('|'), 'giu'), '[redacted]');
 }
 
 // Shaped like an email address, or like a phone number (at least 7 digits, with the usual separators).
-const EMAIL = /[^\s@"'<>(),;:]+@[^\s@"'<>(),;:]+\.[A-Za-z]{2,}/g;
-const PHONE = /\+?\(?\d(?:[\s().-]*\d){6,}/g;
+// Bounded repetitions: a hostile answer of one long word must not cost quadratic time.
+const EMAIL = /[^\s@"'<>(),;:]{1,64}@[^\s@"'<>(),;:]{1,253}\.[A-Za-z]{2,24}/g;
+const PHONE = /\+?\(?\d(?:[\s().-]{0,3}\d){6,20}/g;
+
+/** Scrubbing looks this far into a text: an excerpt keeps far less, and an answer may be 32 MB. */
+const SCRUBBED_CHARS = 8 * 500;
 
 function scrub(text: string, values: string[]): string {
-  return redact(text, values).replace(EMAIL, '[redacted]').replace(PHONE, '[redacted]');
+  // Cut at the last whole word, so no half of an address is left for the patterns to miss.
+  let end = Math.min(text.length, SCRUBBED_CHARS);
+  if (end < text.length) while (end > 0 && !/\s/.test(text.charAt(end))) end--;
+  const start = text.slice(0, end);
+  return redact(start, values).replace(EMAIL, '[redacted]').replace(PHONE, '[redacted]');
 }
 
 /** Fields of an error answer that say what went wrong: their short strings are kept (scrubbed). */
@@ -110,6 +126,8 @@ const ERROR_OBJECTS = new Set(['error', 'errors']);
 const KEPT_STRING_CHARS = 200;
 const MAX_DEPTH = 6;
 const MAX_ITEMS = 5;
+const MAX_KEYS = 50;
+const KEPT_KEY_CHARS = 100;
 
 /**
  * A JSON answer's shape: every key, numbers and booleans, and the short strings that explain an
@@ -127,7 +145,12 @@ function shapeOf(node: unknown, key: string | undefined, inError: boolean, depth
     return node.length > MAX_ITEMS ? [...kept, `[${node.length - MAX_ITEMS} more]`] : kept;
   }
   if (typeof node === 'object') {
-    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, shapeOf(v, k, within, depth + 1)]));
+    const entries = Object.entries(node);
+    const kept = entries
+      .slice(0, MAX_KEYS)
+      .map(([k, v]) => [k.slice(0, KEPT_KEY_CHARS), shapeOf(v, k, within, depth + 1)]);
+    if (entries.length > MAX_KEYS) kept.push(['[…]', `${entries.length - MAX_KEYS} more keys`]);
+    return Object.fromEntries(kept);
   }
   return '[redacted]';
 }

@@ -148,12 +148,22 @@ export class S3BlobStore implements BlobStore {
   /**
    * Every version of every object under the request's prefix, and every delete marker: in a
    * versioned bucket, deleting the current objects alone would keep the data as old versions.
-   * Then whatever is still listed (a store that keeps no versions may not list them).
+   * Then whatever is still listed (a store that keeps no versions may not list them). Each round
+   * lists from the start until nothing is left: the marker of a next page may name a version this
+   * purge just deleted, and S3 would then list from somewhere else.
    */
   async deleteRequest(requestId: string): Promise<void> {
     const prefix = `${checkRequestId(requestId)}/`;
-    for await (const page of this.objectVersions(prefix)) await this.deleteObjects(requestId, page);
-    for await (const page of this.currentObjects(prefix)) await this.deleteObjects(requestId, page);
+    for (const firstPage of [() => this.firstVersions(prefix), () => this.firstCurrentObjects(prefix)]) {
+      let previous: string | undefined;
+      for (let objects = await firstPage(); objects.length > 0; objects = await firstPage()) {
+        const first = JSON.stringify(objects[0]);
+        if (first === previous)
+          throw new Error(`S3 still lists ${objects[0]!.Key} of ${requestId} after deleting it`);
+        previous = first;
+        await this.deleteObjects(requestId, objects);
+      }
+    }
   }
 
   /** A key S3 could not delete fails the purge, so the activity tries again. */
@@ -171,32 +181,22 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
-  private async *objectVersions(prefix: string): AsyncGenerator<ObjectIdentifier[]> {
-    let keyMarker: string | undefined;
-    let versionIdMarker: string | undefined;
-    do {
-      const page = await this.s3
-        .send(
-          new ListObjectVersionsCommand({
-            Bucket: this.bucket,
-            Prefix: prefix,
-            KeyMarker: keyMarker,
-            VersionIdMarker: versionIdMarker,
-          }),
-        )
-        .catch((error: unknown) => {
-          // A store that keeps no versions may not know the call: its current objects are all there is.
-          if (error instanceof Error && UNVERSIONED_ANSWERS.has(error.name)) return undefined;
-          throw error;
-        });
-      if (!page) return;
-      yield [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])].flatMap((o) =>
-        o.Key ? [{ Key: o.Key, VersionId: o.VersionId }] : [],
-      );
-      const more = page.IsTruncated === true;
-      keyMarker = more ? page.NextKeyMarker : undefined;
-      versionIdMarker = more ? page.NextVersionIdMarker : undefined;
-    } while (keyMarker);
+  private async firstVersions(prefix: string): Promise<ObjectIdentifier[]> {
+    const page = await this.s3
+      .send(new ListObjectVersionsCommand({ Bucket: this.bucket, Prefix: prefix }))
+      .catch((error: unknown) => {
+        // A store that keeps no versions may not know the call: its current objects are all there is.
+        if (error instanceof Error && UNVERSIONED_ANSWERS.has(error.name)) return undefined;
+        throw error;
+      });
+    return [...(page?.Versions ?? []), ...(page?.DeleteMarkers ?? [])].flatMap((o) =>
+      o.Key ? [{ Key: o.Key, VersionId: o.VersionId }] : [],
+    );
+  }
+
+  private async firstCurrentObjects(prefix: string): Promise<ObjectIdentifier[]> {
+    const page = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix }));
+    return (page.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
   }
 
   /** The current objects under a prefix, in S3's order (by key). */

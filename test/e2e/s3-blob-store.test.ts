@@ -17,6 +17,7 @@ import {
   DeleteObjectCommand,
   ListObjectVersionsCommand,
   PutBucketVersioningCommand,
+  PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { blobStoreFor } from '../../src/config/blob-store';
@@ -235,6 +236,30 @@ describe('the S3 blob store, against a versioned bucket (moto on 127.0.0.1)', fu
     assert.deepEqual(await versionsUnder('req_versioned/'), [], 'no version, no marker left');
     assert.equal((await store.get(theirs)).toString('utf8'), 'still here');
     assert.equal((await versionsUnder('req_versionkept/')).length, 1);
+  });
+
+  it('deletes versions that straddle a page of the listing (1,000 entries), leaving none behind', async () => {
+    // 999 single versions sort before the key written three times, so its versions cross the page.
+    for (let batch = 0; batch < 999; batch += 50)
+      await Promise.all(
+        Array.from({ length: Math.min(50, 999 - batch) }, (_, i) =>
+          s3.send(
+            new PutObjectCommand({
+              Bucket: 'lethe-test',
+              Key: `req_paged/a${String(batch + i).padStart(4, '0')}.json`,
+              Body: 'x',
+            }),
+          ),
+        ),
+      );
+    for (const body of ['v1', 'v2', 'v3'])
+      await s3.send(new PutObjectCommand({ Bucket: 'lethe-test', Key: 'req_paged/b.json', Body: body }));
+    await s3.send(new PutObjectCommand({ Bucket: 'lethe-test', Key: 'req_paged/c.json', Body: 'gone' }));
+    await s3.send(new DeleteObjectCommand({ Bucket: 'lethe-test', Key: 'req_paged/c.json' }));
+
+    await store.deleteRequest('req_paged');
+
+    assert.deepEqual(await versionsUnder('req_paged/'), [], 'no version, no marker left');
   });
 });
 

@@ -49,4 +49,33 @@ describe('the call log hides secrets and identifiers', () => {
   ];
   for (const [what, body, expected] of excerpts)
     it(what, () => assert.equal(excerptOf(body, subject), expected));
+
+  it('a two-letter surname is redacted where it stands alone, not inside other words', () => {
+    assert.equal(
+      excerptOf('{"error":"no customer Li, Jane (LI) at Lisbon"}', ['Jane Li', 'Jane', 'Li']),
+      '{"error":"no customer [redacted], [redacted] ([redacted]) at Lisbon"}',
+    );
+  });
+
+  // Before the patterns were bounded, 80 KB like these took 6 s each, and 32 MB would block a worker for hours.
+  const hostileWords: [string, unknown][] = [
+    ['a text of one 1 MB word', 'a'.repeat(1 << 20)],
+    ['a JSON answer with a 1 MB key', { ['k'.repeat(1 << 20)]: 1 }],
+    [
+      'a JSON answer with 100,000 keys',
+      Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`k${i}`, i])),
+    ],
+    ['a run of digits and separators', '1 '.repeat(1 << 19)],
+  ];
+  for (const [what, body] of hostileWords)
+    it(`${what} is excerpted in bounded time`, function () {
+      this.timeout(5_000);
+      const excerpt = excerptOf(body, subject);
+      assert.ok(excerpt !== null && excerpt.length <= 500, String(excerpt?.length));
+    });
+
+  it('a long answer is scrubbed up to its last whole word: no half of an address survives the cut', () => {
+    const text = `${'word '.repeat(799)}jane.doe@example.com and more`;
+    assert.ok(!excerptOf(text, [])!.includes('jane'));
+  });
 });
