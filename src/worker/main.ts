@@ -62,7 +62,7 @@ async function main() {
     namespace: environment.namespace,
     dataConverter: encryptedDataConverter(environment.encryptionKeys),
   });
-  if (await ensureRetentionSchedule(client, { retention: config.retention }))
+  if (await ensureRetentionSchedule(client, { retention: config.retention, log }))
     log.info('retention sweep scheduled');
   log.info({ temporal: environment.temporalAddress, namespace: environment.namespace }, 'worker started');
   const healthPort = process.env.LETHE_WORKER_HEALTH_PORT;

@@ -6,12 +6,27 @@ const sweep = wf.proxyActivities<SweepActivities>({
   retry: { initialInterval: '5 seconds', maximumInterval: '10 minutes' },
 });
 
+/** One request that cannot be purged now must not hold back the others: the next sweep tries it again. */
+const { forgetClosedRequest } = wf.proxyActivities<SweepActivities>({
+  startToCloseTimeout: '10 minutes',
+  retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 5 },
+});
+
 /**
  * Run by the retention schedule: purges the requests whose own workflow cannot (terminated, failed,
  * timed out) once their retention period is over. Answers how many it purged.
  */
 export async function RetentionSweepWorkflow(input: { retention: string }): Promise<number> {
   const due = await sweep.requestsPastRetention(input.retention);
-  for (const requestId of due) await sweep.forgetClosedRequest(requestId);
-  return due.length;
+  let purged = 0;
+  for (const run of due) {
+    try {
+      await forgetClosedRequest(run);
+      purged++;
+    } catch (error) {
+      if (!(error instanceof wf.ActivityFailure)) throw error;
+      wf.log.warn('closed request not purged: the next sweep tries again', { requestId: run.requestId });
+    }
+  }
+  return purged;
 }

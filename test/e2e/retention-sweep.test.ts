@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { msToTs } from '@temporalio/common/lib/time';
 import { RETENTION_SWEEP_SCHEDULE, TASK_QUEUE } from '../../src/workflows/definitions';
 import { ensureRetentionSchedule } from '../../src/worker/retention-schedule';
 import { filesHolding } from '../support/forgetting';
@@ -71,6 +72,50 @@ describe('retention sweep: a terminated request is purged when its retention end
     await sweep('1s');
     const again = await call(suite.stack.apiUrl, 'GET', `/v1/requests/${created.id}`);
     assert.equal(again.body.purged_at, res.body.purged_at, 'a second sweep leaves it, and its proof, alone');
+  });
+
+  it('leaves a reset request alone: its terminated earlier run is not purged while the new run lives', async () => {
+    const email = `reset-swept-${Date.now()}@example.com`;
+    suite.stack.crm.contacts.set(`c_${email}`, { id: `c_${email}`, email, kind: 'contact' });
+    const created = await suite.lethe.create({ type: 'access', subject: { email }, integrations: ['crm'] });
+    await suite.lethe.until(created.id, (r) => r.state === 'Data accessed', 'Data accessed');
+    const handle = suite.stack.client.workflow.getHandle(created.id);
+    const events = (await handle.fetchHistory()).events ?? [];
+    const lastTask = events.filter((e) => e.workflowTaskCompletedEventAttributes).at(-1);
+    await suite.stack.client.workflowService.resetWorkflowExecution({
+      namespace: 'default',
+      workflowExecution: { workflowId: created.id },
+      reason: 'test: reset while it waits for the selection',
+      workflowTaskFinishEventId: lastTask!.eventId,
+      requestId: `reset-swept-${created.id}`,
+    });
+    // The earlier run is terminated by the reset: visibility lists it, past a retention of 1 s.
+    await eventually(
+      () =>
+        suite.stack.client.workflow.count(`WorkflowId = '${created.id}' AND ExecutionStatus = 'Terminated'`),
+      ({ count }) => count === 1,
+      { what: 'the earlier run to be listed as terminated', timeoutMs: 15_000, intervalMs: 250 },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    assert.equal(await sweep('1s'), 0, 'nothing purged');
+    assert.notDeepEqual(filesHolding(suite.stack.dataDir, [email]), [], 'the live run keeps its records');
+    const selected = await suite.lethe.post(`/v1/requests/${created.id}/selection`, {
+      integrations: ['crm'],
+    });
+    assert.equal(selected.status, 200, JSON.stringify(selected.body));
+    const request = await suite.lethe.until(created.id, (r) => r.closed && r.data_url !== null, 'the export');
+    assert.equal(request.closed_reason ?? null, null, 'the export was built from its records');
+  });
+
+  it('a namespace that forgets closed workflows before Lethe’s retention ends is lengthened at start-up', async () => {
+    const { client } = suite.stack;
+    await client.workflowService.updateNamespace({
+      namespace: 'default',
+      config: { workflowExecutionRetentionTtl: msToTs('1 day') },
+    });
+    await ensureRetentionSchedule(client, { retention: '30d' });
+    const described = await client.workflowService.describeNamespace({ namespace: 'default' });
+    assert.equal(Number(described.config?.workflowExecutionRetentionTtl?.seconds), 31 * 86_400);
   });
 
   it('the worker creates the sweep’s schedule once, however many workers start, and keeps its retention current', async () => {
