@@ -51,6 +51,11 @@ export interface ActivityDependencies {
   }): string;
   log: Logger;
   metrics?: WorkerMetrics;
+  /**
+   * Removes what this worker's own disk kept of the request: releases before the shared store held
+   * everything wrote call logs and journals there, next to the file store's blobs.
+   */
+  forgetLocally(requestId: string): Promise<void>;
   /** See `takeOverIntegration`. */
   takeOverIntegration(workflowId: string): Promise<IntegrationTakeover<IntegrationWorkflowResult>>;
 }
@@ -322,6 +327,7 @@ export function createActivities(deps: ActivityDependencies) {
     async purgeRequestData(requestId: string): Promise<void> {
       await blobs.deleteRequest(requestId);
       await mailer.deleteRequest(requestId);
+      await deps.forgetLocally(requestId);
       log.info({ requestId }, 'request data deleted at the end of its retention period');
     },
 

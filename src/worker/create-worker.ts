@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, HEARTBEAT_EVERY_MS } from '../activities';
@@ -6,6 +7,7 @@ import { createSweepActivities } from '../activities/retention-sweep';
 import type { Environment } from '../config/environment';
 import { DAY_MS, type LetheConfig } from '../domain';
 import { blobStoreFor } from '../config/blob-store';
+import { checkRequestId } from '../infra/blob-store';
 import { CallLog } from '../infra/call-log';
 import { BlobJournal } from '../infra/journal';
 import type { Logger } from '../infra/logger';
@@ -60,6 +62,11 @@ export function createLetheActivities(
       from: environment.mailFrom,
       log,
     }),
+    forgetLocally: (requestId) =>
+      rm(path.join(environment.dataDir, 'blobs', checkRequestId(requestId)), {
+        recursive: true,
+        force: true,
+      }),
     secrets: (variable) => process.env[variable],
     ownerLink: ({ requestId, integrationId, phase, deadline, linkId }) => {
       const expiresAt = Math.floor((new Date(deadline).getTime() + OWNER_LINK_GRACE_MS) / 1000);
