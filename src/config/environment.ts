@@ -62,7 +62,7 @@ function trustProxyOf(value: string): TrustProxy {
 }
 
 /** Lethe's environment (contract section 7), validated once at start-up. */
-const environmentSchema = z.object({
+export const environmentSchema = z.object({
   LETHE_API_KEYS: z.string().default(''),
   LETHE_HOST: z.string().default('127.0.0.1'),
   LETHE_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
