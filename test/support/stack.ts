@@ -64,7 +64,7 @@ async function listen(server: http.Server): Promise<string> {
 }
 
 /** An address where nothing listens: a port that was free a moment ago. */
-async function closedPortUrl(): Promise<string> {
+export async function closedPortUrl(): Promise<string> {
   const server = http.createServer();
   const url = await listen(server);
   await close(server);
