@@ -78,7 +78,7 @@ async function close(server: http.Server): Promise<void> {
 
 export type ServerKind = 'dev' | 'time-skipping';
 
-async function startTemporal(kind: ServerKind): Promise<TestWorkflowEnvironment> {
+export async function startTemporal(kind: ServerKind): Promise<TestWorkflowEnvironment> {
   if (kind === 'dev') {
     return TestWorkflowEnvironment.createLocal({
       server: {
