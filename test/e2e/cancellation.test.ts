@@ -106,7 +106,7 @@ describe('the selection is answered once recorded; every activity has a bound', 
 
     // The records' blob goes missing for a while: the package cannot be built until it is back.
     const folder = path.join(suite.stack.dataDir, 'blobs', created.id);
-    const [records] = readdirSync(folder).filter((f) => f.endsWith('.json'));
+    const [records] = readdirSync(folder).filter((f) => f.endsWith('.jsonl'));
     assert.ok(records, 'the records found are kept');
     renameSync(path.join(folder, records), path.join(folder, `${records}.away`));
     const started = Date.now();
@@ -282,7 +282,7 @@ describe('requests that close early, on the time-skipping server', function () {
     const created = await lethe.create({ type: 'access', subject: { email }, integrations: ['crm'] });
     await lethe.until(created.id, (r) => r.state === 'Data accessed', 'Data accessed');
     const folder = path.join(stack.dataDir, 'blobs', created.id);
-    for (const file of readdirSync(folder).filter((f) => f.endsWith('.json'))) {
+    for (const file of readdirSync(folder).filter((f) => f.endsWith('.jsonl'))) {
       renameSync(path.join(folder, file), path.join(folder, `${file}.away`));
     }
     const selected = await call(stack.apiUrl, 'POST', `/v1/requests/${created.id}/selection`, {

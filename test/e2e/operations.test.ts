@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Client, Connection } from '@temporalio/client';
+import { createApp } from '../../src/api/app';
 import { call } from '../support/http';
 import { ownerLinkIn, useStack } from '../support/lethe';
+import { closedPortUrl } from '../support/stack';
 
 describe('operations: metrics and readiness', function () {
   this.timeout(30_000);
@@ -29,6 +34,30 @@ describe('operations: metrics and readiness', function () {
   it('GET /readyz is 200 while Temporal answers; /healthz always', async () => {
     assert.equal((await call(suite.stack.apiUrl, 'GET', '/readyz', { key: null })).status, 200);
     assert.equal((await call(suite.stack.apiUrl, 'GET', '/healthz', { key: null })).status, 200);
+  });
+
+  it('GET /readyz is 503 while Temporal cannot be reached, and so are reads (MAINTENANCE_ERROR); /healthz is 200', async () => {
+    // The product's API, its Temporal address a closed port: as when Temporal is down.
+    const connection = Connection.lazy({ address: new URL(await closedPortUrl()).host });
+    const server = http.createServer(
+      createApp({ ...suite.stack.apiDependencies, client: new Client({ connection }) }),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const ready = await call(url, 'GET', '/readyz', { key: null });
+      assert.equal(ready.status, 503);
+      assert.deepEqual(ready.body, { status: 'temporal unreachable' });
+      // About 17 s: the Temporal client retries an unavailable server before the API may answer.
+      const read = await call(url, 'GET', '/v1/requests/req_00000000000000000000000000');
+      assert.equal(read.status, 503, JSON.stringify(read.body));
+      assert.deepEqual([read.body.error.name, read.body.error.code], ['MAINTENANCE_ERROR', 2]);
+      assert.equal((await call(url, 'GET', '/healthz', { key: null })).status, 200);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await connection.close();
+    }
   });
 
   it('every API call is logged as one JSON line: route pattern, status, duration and the request id, never a token', async () => {

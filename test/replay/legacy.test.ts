@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
-import { Worker } from '@temporalio/worker';
-import { EncryptionCodec, encryptedDataConverter, parseEncryptionKeys } from '../../src/infra/payload-codec';
+import { EncryptionCodec } from '../../src/infra/payload-codec';
 import type { IntegrationWorkflowInput } from '../../src/workflows/integration';
-import { workflowBundle } from '../support/stack';
+import { FIXTURE_KEYS, loadHistories, replayAgainstCurrentCode } from './fixtures';
 
 /**
  * Histories written by earlier Lethe code (commit f7af01a: a 2-integration deletion request run by
@@ -16,15 +13,7 @@ import { workflowBundle } from '../support/stack';
  * an upgrade must replay.
  * The key encrypts nothing but the bench's sandbox data.
  */
-const FOLDER = path.join(__dirname, 'legacy');
-const KEYS = parseEncryptionKeys('fixture:Iuirnqr45625zLNxIaDJ2kNMpd4PYvnVVa81de4sfKk=');
-
-const histories = readdirSync(FOLDER)
-  .filter((file) => file.endsWith('.binpb'))
-  .map((file) => ({
-    workflowId: file.replace('.binpb', ''),
-    history: temporal.api.history.v1.History.decode(readFileSync(path.join(FOLDER, file))),
-  }));
+const histories = loadHistories(path.join(__dirname, 'legacy'));
 
 describe('replay of histories written by earlier Lethe code', function () {
   this.timeout(120_000);
@@ -34,7 +23,7 @@ describe('replay of histories written by earlier Lethe code', function () {
     assert.equal(integrations.length, 4);
     for (const { workflowId, history } of integrations) {
       const events = history.events ?? [];
-      const [input] = await new EncryptionCodec(KEYS).decode(
+      const [input] = await new EncryptionCodec(FIXTURE_KEYS).decode(
         events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [],
       );
       const started = defaultPayloadConverter.fromPayload<IntegrationWorkflowInput>(input!);
@@ -62,15 +51,7 @@ describe('replay of histories written by earlier Lethe code', function () {
   });
 
   it('replays them against the current workflow code', async () => {
-    const failures: string[] = [];
-    let replayed = 0;
-    for await (const result of Worker.runReplayHistories(
-      { workflowBundle: await workflowBundle(), dataConverter: encryptedDataConverter(KEYS) },
-      histories,
-    )) {
-      replayed += 1;
-      if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
-    }
+    const { replayed, failures } = await replayAgainstCurrentCode(histories);
     assert.deepEqual(failures, []);
     assert.equal(replayed, 6);
   });
@@ -83,24 +64,10 @@ describe('replay of histories written by earlier Lethe code', function () {
  */
 describe('replay of direct contacts from before owner links had rounds', function () {
   this.timeout(120_000);
-  const OWNER_FOLDER = path.join(__dirname, 'legacy-owner');
-  const ownerHistories = readdirSync(OWNER_FOLDER)
-    .filter((file) => file.endsWith('.binpb'))
-    .map((file) => ({
-      workflowId: file.replace('.binpb', ''),
-      history: temporal.api.history.v1.History.decode(readFileSync(path.join(OWNER_FOLDER, file))),
-    }));
+  const ownerHistories = loadHistories(path.join(__dirname, 'legacy-owner'));
 
   it('replays them against the current workflow code', async () => {
-    const failures: string[] = [];
-    let replayed = 0;
-    for await (const result of Worker.runReplayHistories(
-      { workflowBundle: await workflowBundle(), dataConverter: encryptedDataConverter(KEYS) },
-      ownerHistories,
-    )) {
-      replayed += 1;
-      if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
-    }
+    const { replayed, failures } = await replayAgainstCurrentCode(ownerHistories);
     assert.deepEqual(failures, []);
     assert.equal(replayed, 4);
   });

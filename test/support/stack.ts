@@ -64,7 +64,7 @@ async function listen(server: http.Server): Promise<string> {
 }
 
 /** An address where nothing listens: a port that was free a moment ago. */
-async function closedPortUrl(): Promise<string> {
+export async function closedPortUrl(): Promise<string> {
   const server = http.createServer();
   const url = await listen(server);
   await close(server);
@@ -78,7 +78,7 @@ async function close(server: http.Server): Promise<void> {
 
 export type ServerKind = 'dev' | 'time-skipping';
 
-async function startTemporal(kind: ServerKind): Promise<TestWorkflowEnvironment> {
+export async function startTemporal(kind: ServerKind): Promise<TestWorkflowEnvironment> {
   if (kind === 'dev') {
     return TestWorkflowEnvironment.createLocal({
       server: {
@@ -133,7 +133,11 @@ export class Stack {
     ]),
   );
 
-  constructor(readonly kind: ServerKind = 'dev') {}
+  /** `encryptionKeys`: fixed ones where histories are recorded to be replayed later (test/replay). */
+  constructor(
+    readonly kind: ServerKind = 'dev',
+    private readonly encryptionKeys = ENCRYPTION_KEYS,
+  ) {}
 
   async start(): Promise<void> {
     process.env.SANDBOX_CRM_TOKEN = CRM_TOKEN;
@@ -167,7 +171,7 @@ export class Stack {
       SMTP_URL: `smtp://127.0.0.1:${this.smtp.port}`,
       LETHE_TOKEN_SECRET: TOKEN_SECRET,
       LETHE_CODEC_SECRET: CODEC_SECRET,
-      LETHE_ENCRYPTION_KEYS: ENCRYPTION_KEYS,
+      LETHE_ENCRYPTION_KEYS: this.encryptionKeys,
     });
     // The API's client encrypts like the worker; `temporal.client` stays raw, to see what is stored.
     this.client = new Client({
