@@ -24,8 +24,10 @@ import { closedPortUrl } from '../support/stack';
 /**
  * Contract section 3, row by row, one connector call each: the sandbox CRM fails as a third-party
  * API would, and the call leaves as the taxonomy's failure (message, whether to try again), its
- * call logged. What the integration then does (retry, or show the error) has its own tests
- * (test/workflows) and a few end-to-end rows (test/e2e/error-table.test.ts).
+ * call logged. The classification alone: test/unit/errors.test.ts. What the integration then does
+ * (try again up to its attempts, wait out a Retry-After, show the error): test/workflows, and end
+ * to end a few rows: a 503 then a 200, a 429's Retry-After, a 401 not retried
+ * (api-integrations.test.ts), a 502 until the attempts are spent (retries-and-error-log.test.ts).
  */
 describe('a connector call that fails, row by row of the error table', function () {
   this.timeout(30_000);
