@@ -1,5 +1,10 @@
-import { ScheduleAlreadyRunning, type Client } from '@temporalio/client';
+import {
+  ScheduleAlreadyRunning,
+  type Client,
+  type ScheduleOptionsStartWorkflowAction,
+} from '@temporalio/client';
 import { RETENTION_SWEEP_SCHEDULE, TASK_QUEUE } from '../workflows/definitions';
+import { RetentionSweepWorkflow } from '../workflows';
 
 /** How often the sweep looks for requests past their retention whose own workflow cannot purge them. */
 export const RETENTION_SWEEP_EVERY = '1h';
@@ -13,9 +18,9 @@ export async function ensureRetentionSchedule(
   client: Client,
   options: { retention: string; taskQueue?: string },
 ): Promise<boolean> {
-  const action = {
-    type: 'startWorkflow' as const,
-    workflowType: 'RetentionSweepWorkflow',
+  const action: ScheduleOptionsStartWorkflowAction<typeof RetentionSweepWorkflow> = {
+    type: 'startWorkflow',
+    workflowType: RetentionSweepWorkflow,
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     args: [{ retention: options.retention }],
   };
