@@ -24,6 +24,7 @@ import { exportLinker } from './export-link';
 import { pageTokens } from './page-token';
 import { sweptProofOf } from '../infra/proof-store';
 import { RequestDownloads } from './downloads';
+import { openApiDocument } from './openapi';
 import { OwnerAnswers } from './owner-answers';
 import { exportsRouter } from './routes/exports';
 import { ownerRouter } from './routes/owner';
@@ -118,6 +119,8 @@ export function createApp(deps: ApiDependencies): express.Express {
   });
 
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+  const description = openApiDocument();
+  app.get('/openapi.json', (_req, res) => void res.json(description));
   app.get('/readyz', async (_req, res) => {
     const ready = await requests.temporalReachable();
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'temporal unreachable' });
