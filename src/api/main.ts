@@ -21,7 +21,12 @@ async function main() {
   }
   const connection = await Connection.connect({ address: environment.temporalAddress });
   const app = createApp(composeApi({ environment, config, connection, log }));
-  const server = app.listen(environment.port, environment.host, () =>
+  const server = app.listen(environment.port, environment.host, (error?: Error) => {
+    // Express 5 calls back with the error too: an API that cannot listen must not say it does.
+    if (error) {
+      log.fatal({ err: error }, 'the API cannot listen');
+      process.exit(1);
+    }
     log.info(
       {
         url: `http://${environment.host}:${environment.port}`,
@@ -29,8 +34,8 @@ async function main() {
         webUiCodecEndpoint: codecEndpointHint(environment.publicUrl, environment),
       },
       'API listening',
-    ),
-  );
+    );
+  });
   // No new connections; requests in flight are answered, and their connections closed as they
   // fall idle (those still busy after the grace are cut); then the process leaves.
   let stopping = false;

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { exited, freePort, startLetheProcess } from '../../scripts/processes';
+import { useStack } from '../support/lethe';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -60,4 +61,37 @@ describe('configuration first: a bad integrations file is reported before anythi
       assert.doesNotMatch(output, /connect|ECONNREFUSED|transport/i);
     });
   }
+});
+
+describe('an API that cannot listen', function () {
+  this.timeout(60_000);
+  const suite = useStack();
+
+  it('says so and exits 1, instead of logging "API listening" and leaving with 0', async () => {
+    const scratch = mkdtempSync(path.join(os.tmpdir(), 'lethe-no-listen-'));
+    try {
+      const integrations = path.join(scratch, 'integrations.json');
+      writeFileSync(integrations, JSON.stringify({ integrations: suite.stack.config.integrations }));
+      const api = startLetheProcess(
+        'api',
+        {
+          NODE_ENV: '',
+          TEMPORAL_ADDRESS: suite.stack.temporal.address,
+          LETHE_DATA_DIR: path.join(scratch, 'data'),
+          LETHE_INTEGRATIONS: integrations,
+          // TEST-NET-3: no interface of this machine has it.
+          LETHE_HOST: '203.0.113.1',
+          LETHE_PORT: String(await freePort()),
+        },
+        'source',
+        'captured',
+      );
+      const { code, output } = await outcome(api);
+      assert.equal(code, 1, output);
+      assert.match(output, /the API cannot listen/);
+      assert.doesNotMatch(output, /API listening/);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  });
 });
