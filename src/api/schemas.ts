@@ -9,22 +9,24 @@ import {
   REQUEST_TYPES,
   SUBJECT_IDENTIFIERS,
   TRIGGER_TYPES,
+  type SubjectIdentifier,
 } from '../domain';
 import { fromZodError } from './errors';
 
 const identifier = z.string().trim().min(1).max(320);
 
+/** One schema per identifier the domain names: an identifier added there is refused here until it has one. */
+const identifierSchemas = {
+  email: z.email().max(320),
+  phone: z.string().regex(/^\+?[0-9 ()-]{4,32}$/, 'must be a phone number'),
+  custom_id: identifier,
+  advertising_id: identifier,
+} satisfies Record<SubjectIdentifier, z.ZodType>;
+
 export const subjectSchema = z
-  .object({
-    email: z.email().max(320).optional(),
-    phone: z
-      .string()
-      .regex(/^\+?[0-9 ()-]{4,32}$/, 'must be a phone number')
-      .optional(),
-    custom_id: identifier.optional(),
-    advertising_id: identifier.optional(),
-    name: z.string().trim().min(1).max(200).optional(),
-  })
+  .object(identifierSchemas)
+  .partial()
+  .extend({ name: z.string().trim().min(1).max(200).optional() })
   .strict()
   .superRefine((subject, ctx) => {
     if (!SUBJECT_IDENTIFIERS.some((key) => subject[key] !== undefined)) {
