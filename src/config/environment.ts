@@ -125,6 +125,9 @@ const environmentSchema = z.object({
   LETHE_WORKFLOW_BUNDLE: optional(z.string().min(1)),
 });
 
+/** Every variable Lethe reads, for the documentation of its configuration to be checked against. */
+export const ENVIRONMENT_VARIABLES = Object.keys(environmentSchema.shape);
+
 export interface Environment {
   apiKeys: string[];
   host: string;

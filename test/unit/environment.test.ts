@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadEnvironment } from '../../src/config/environment';
+import { ENVIRONMENT_VARIABLES, loadEnvironment } from '../../src/config/environment';
 
 describe('the environment: LETHE_TRUST_PROXY', () => {
   // Unset keys and secrets are generated into the data folder: a folder of the test's own.
@@ -87,5 +87,17 @@ describe('the environment: every variable through the one schema', () => {
     const environment = loadEnvironment({ ...base, CRM_TOKEN: 'secret' });
     assert.equal(environment.connectorSecrets('CRM_TOKEN'), 'secret');
     assert.equal(environment.connectorSecrets('OTHER_TOKEN'), undefined);
+  });
+});
+
+describe('the environment: one list of variables', () => {
+  it('names each variable Lethe reads, the worker’s and the log level’s included', () => {
+    for (const variable of [
+      'LETHE_WORKER_HEALTH_PORT',
+      'LETHE_WORKER_CACHED_WORKFLOWS',
+      'LOG_LEVEL',
+      'LETHE_PORT',
+    ])
+      assert.ok(ENVIRONMENT_VARIABLES.includes(variable), variable);
   });
 });
