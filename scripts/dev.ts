@@ -1,32 +1,37 @@
 /**
  * `make dev`: the whole product on this machine. Temporal's dev server (Web UI on :8233, state in
  * .data/temporal.db so requests survive a restart), the sandbox services, the worker and the API.
- * Ctrl-C stops everything, in reverse order.
+ * The configuration is checked before anything starts; the banner is printed once every part
+ * answers. Ctrl-C stops everything, in reverse order.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { codecEndpointHint } from '../src/api/codec';
 import { DEVELOPMENT_KEY_FILE, loadEnvironment } from '../src/config/environment';
-import { SEARCH_ATTRIBUTES } from '../src/workflows/definitions';
-import { temporalCliPath } from './temporal-binaries';
+import { loadIntegrationsFile } from '../src/config/integrations-file';
+import {
+  portOpen,
+  startLetheProcess,
+  stopProcess,
+  TemporalDevServer,
+  untilPortOpen,
+  untilReady,
+} from './processes';
 
 const ROOT = path.resolve(__dirname, '..');
-const DATA_DIR = path.resolve(ROOT, process.env.LETHE_DATA_DIR ?? '.data');
-const API_PORT = Number(process.env.LETHE_PORT ?? 3000);
-const API_KEY = (process.env.LETHE_API_KEYS ?? 'dev-key').split(',')[0] as string;
 const TEMPORAL_PORT = 7233;
 const UI_PORT = 8233;
 const CRM_PORT = 4010;
 const BATCH_PORT = 4020;
+const WORKER_HEALTH_PORT = 3001;
 
 const env: NodeJS.ProcessEnv = {
   ...process.env,
   LETHE_API_KEYS: process.env.LETHE_API_KEYS ?? 'dev-key',
-  LETHE_PORT: String(API_PORT),
-  LETHE_DATA_DIR: DATA_DIR,
+  LETHE_DATA_DIR: path.resolve(ROOT, process.env.LETHE_DATA_DIR ?? '.data'),
   TEMPORAL_ADDRESS: `127.0.0.1:${TEMPORAL_PORT}`,
+  LETHE_WORKER_HEALTH_PORT: String(WORKER_HEALTH_PORT),
   SANDBOX_CRM_PORT: String(CRM_PORT),
   SANDBOX_CRM_TOKEN: process.env.SANDBOX_CRM_TOKEN ?? 'sandbox-crm-token',
   SANDBOX_BATCH_PORT: String(BATCH_PORT),
@@ -35,117 +40,91 @@ const env: NodeJS.ProcessEnv = {
 };
 
 const children: { name: string; process: ChildProcess }[] = [];
-let stopping = false;
+let stopping: Promise<never> | undefined;
+const abandoned = () => stopping !== undefined;
 
-function start(name: string, command: string, args: string[]): ChildProcess {
-  const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
+/** A part that exits on its own stops everything: the product is of no use with a part missing. */
+function supervise(name: string, child: ChildProcess): void {
   children.push({ name, process: child });
   child.on('exit', (code, signal) => {
-    if (!stopping) {
-      console.error(`\n${name} exited (${signal ?? code}); stopping everything.`);
-      void stopAll(1);
-    }
-  });
-  return child;
-}
-
-async function stopAll(exitCode: number): Promise<never> {
-  stopping = true;
-  for (const { name, process: child } of [...children].reverse()) {
-    if (child.exitCode !== null || child.signalCode !== null) continue;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    const killed = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(killed);
-    console.log(`stopped ${name}`);
-  }
-  process.exit(exitCode);
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => (socket.end(), resolve(true)));
-    socket.once('error', () => resolve(false));
+    if (abandoned()) return;
+    console.error(`\n${name} exited (${signal ?? code}); stopping everything.`);
+    void stopAll(1);
   });
 }
 
-async function waitForPort(name: string, port: number, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await portOpen(port))) {
-    if (stopping) return;
-    if (Date.now() > deadline) {
-      console.error(`${name} did not open port ${port} within ${timeoutMs / 1000} s`);
-      await stopAll(1);
+function stopAll(exitCode: number): Promise<never> {
+  stopping ??= (async () => {
+    for (const { name, process: child } of [...children].reverse()) {
+      if (child.exitCode !== null || child.signalCode !== null) continue;
+      await stopProcess(child);
+      console.log(`stopped ${name}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+    process.exit(exitCode);
+  })();
+  return stopping;
 }
 
 async function main() {
+  // Configuration first: a bad environment or integrations file is reported before anything starts.
+  // Loading the environment also makes the development secrets, once, for the worker and the API.
+  const environment = loadEnvironment(env);
+  const config = loadIntegrationsFile(environment.integrationsFile);
+  const api = `http://127.0.0.1:${environment.port}`;
   for (const [name, port] of [
     ['Temporal', TEMPORAL_PORT],
     ['the Temporal Web UI', UI_PORT],
     ['the sandbox CRM', CRM_PORT],
     ['the sandbox Batch API', BATCH_PORT],
-    ['the API', API_PORT],
+    ['the worker’s health endpoint', WORKER_HEALTH_PORT],
+    ['the API', environment.port],
   ] as const) {
     if (await portOpen(port)) {
-      console.error(`Port ${port} (${name}) is already in use: is another \`make dev\` running?`);
-      process.exit(1);
+      throw new Error(`Port ${port} (${name}) is already in use: is another \`make dev\` running?`);
     }
   }
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
-  mkdirSync(DATA_DIR, { recursive: true });
-  // Made here once (the token and codec secrets, a development key, unless configured), then read
-  // by the worker and the API alike; the Web UI decodes payloads through the API's codec endpoint.
-  const environment = loadEnvironment(env);
-  const api = `http://127.0.0.1:${API_PORT}`;
-  const codecEndpoint = `${api}/codec/${environment.codecSecrets[0]}`;
+  mkdirSync(environment.dataDir, { recursive: true });
 
-  start('temporal', temporalCliPath(), [
-    'server',
-    'start-dev',
-    '--ip',
-    '127.0.0.1',
-    '--port',
-    String(TEMPORAL_PORT),
-    '--ui-port',
-    String(UI_PORT),
-    '--db-filename',
-    path.join(DATA_DIR, 'temporal.db'),
-    '--log-level',
-    'warn',
-    '--ui-codec-endpoint',
-    codecEndpoint,
-    '--ui-disable-news-fetch',
-    ...SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
+  // The Web UI decodes payloads through the API's codec endpoint.
+  const temporal = new TemporalDevServer(TEMPORAL_PORT, path.join(environment.dataDir, 'temporal.db'), {
+    port: UI_PORT,
+    codecEndpoint: `${api}/codec/${environment.codecSecrets[0]}`,
+  });
+  const temporalStarted = temporal.start();
+  supervise('temporal', temporal.process!);
+  supervise('sandbox', startLetheProcess('sandbox', env, 'build', 'shown'));
+  await temporalStarted;
+  supervise('worker', startLetheProcess('worker', env, 'build', 'shown'));
+  supervise('api', startLetheProcess('api', env, 'build', 'shown'));
+  const waiting = { abandoned };
+  await Promise.all([
+    untilReady(`${api}/readyz`, 'the API', waiting),
+    untilReady(`http://127.0.0.1:${WORKER_HEALTH_PORT}/readyz`, 'the worker', waiting),
+    untilPortOpen(UI_PORT, 'the Temporal Web UI', waiting),
+    untilPortOpen(CRM_PORT, 'the sandbox CRM', waiting),
+    untilPortOpen(BATCH_PORT, 'the sandbox Batch API', waiting),
   ]);
-  start('sandbox', process.execPath, ['dist/sandbox/main.js']);
-  await waitForPort('Temporal', TEMPORAL_PORT);
-  start('worker', process.execPath, ['dist/worker/main.js']);
-  start('api', process.execPath, ['dist/api/main.js']);
-  await waitForPort('the API', API_PORT);
-  await waitForPort('the Temporal Web UI', UI_PORT);
+  if (abandoned()) return;
 
   const keyNote = environment.developmentEncryptionKey
     ? `\n    Encryption       payloads stored in Temporal are encrypted with a development key, generated into
-                     ${path.join(DATA_DIR, DEVELOPMENT_KEY_FILE)}; set LETHE_ENCRYPTION_KEYS in production\n`
+                     ${path.join(environment.dataDir, DEVELOPMENT_KEY_FILE)}; set LETHE_ENCRYPTION_KEYS in production\n`
     : '\n    Encryption       payloads stored in Temporal are encrypted with LETHE_ENCRYPTION_KEYS\n';
+  const apiKey = environment.apiKeys[0] ?? '';
   console.log(`
-  Lethe is running.
+  Lethe is running (${config.integrations.length} integrations).
 
-    API              ${api}        (X-Authorization: ${API_KEY})
+    API              ${api}        (X-Authorization: ${apiKey})
     Temporal Web UI  http://127.0.0.1:${UI_PORT}   (decodes payloads through the API's codec endpoint,
                      set for it to ${codecEndpointHint(api, environment)})
     Sandbox CRM      http://127.0.0.1:${CRM_PORT}
     Sandbox Batch    http://127.0.0.1:${BATCH_PORT}  (custom_id jane.doe has data)
-    Data folder      ${DATA_DIR}   (owner emails land in ${path.join(DATA_DIR, 'outbox')})
+    Data folder      ${environment.dataDir}   (owner emails land in ${path.join(environment.dataDir, 'outbox')})
 ${keyNote}
   Try:
-    curl -s -X POST ${api}/v1/requests -H 'X-Authorization: ${API_KEY}' -H 'Content-Type: application/json' \\
+    curl -s -X POST ${api}/v1/requests -H 'X-Authorization: ${apiKey}' -H 'Content-Type: application/json' \\
       -d '{"type":"access","subject":{"email":"jane.doe@example.com"}}'
 
   Ctrl-C stops everything.
@@ -153,6 +132,7 @@ ${keyNote}
 }
 
 main().catch(async (error) => {
-  console.error(error instanceof Error ? error.message : error);
+  // Once a part has died, waits that gave up say nothing new.
+  if (!abandoned()) console.error(error instanceof Error ? error.message : error);
   await stopAll(1);
 });

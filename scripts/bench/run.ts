@@ -24,8 +24,9 @@ import {
   parseEncryptionKeys,
 } from '../../src/infra/payload-codec';
 import { getRequestQuery } from '../../src/workflows/definitions';
+import { PrivacyRequestWorkflow } from '../../src/workflows';
 import { createSandboxCrm, type SandboxCrm } from '../../src/sandbox/crm';
-import type { BaselineShape } from './baseline-workflows';
+import { BaselineRequestWorkflow, type BaselineShape } from './baseline-workflows';
 import { freePort, startLetheProcess, stopProcess, TemporalDevServer, untilPortOpen } from '../processes';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -266,7 +267,7 @@ async function main() {
      * work measured: asked every 2 s. Run times come from the requests' own `closed_at`, not from here.
      */
     const untilDeleted = async (count: number) => {
-      const query = `WorkflowType = 'PrivacyRequestWorkflow' AND LetheRequestState = 'Data deleted'`;
+      const query = `WorkflowType = '${PrivacyRequestWorkflow.name}' AND LetheRequestState = 'Data deleted'`;
       while ((await client.workflow.count(query)).count < count) await sleep(2000);
     };
     /** A request's history: events and activities of the request workflow and of its integrations'. */
@@ -317,7 +318,7 @@ async function main() {
       Array.from({ length: N }, (_, i) => i),
       50,
       async (i) => {
-        const handle = await baselineClient.workflow.start('BaselineRequestWorkflow', {
+        const handle = await baselineClient.workflow.start(BaselineRequestWorkflow, {
           taskQueue: 'bench-baseline',
           workflowId: `baseline-${i}-${baselineStart}`,
           args: [shape],

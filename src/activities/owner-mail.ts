@@ -1,12 +1,7 @@
 import { SUBJECT_IDENTIFIERS, type Subject } from '../domain';
+import { escapeHtml } from '../infra/html';
 import type { Mail } from '../infra/mailer';
 import type { OperatorNoticeInput, OwnerRequestInput } from './contracts';
-
-const escapeHtml = (text: string) =>
-  text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
-  );
 
 function identifierLines(subject: Subject): string[] {
   const lines = SUBJECT_IDENTIFIERS.filter((key) => subject[key]).map((key) => `${key}: ${subject[key]}`);

@@ -4,6 +4,7 @@ import type { BlobStore } from '../infra/blob-store';
 import { keepSweptProof, sweptProofOf } from '../infra/proof-store';
 import type { Logger } from '../infra/logger';
 import { getRequestQuery, REQUEST_MEMO } from '../workflows/definitions';
+import { PrivacyRequestWorkflow } from '../workflows';
 
 /** At most this many requests per sweep: the next sweep takes the rest. */
 const SWEEP_PAGE = 500;
@@ -41,7 +42,7 @@ export function createSweepActivities({ client, blobs, purgeRequestData, log }: 
     async requestsPastRetention(retention: string): Promise<ClosedRequestRun[]> {
       const closedBefore = new Date(Date.now() - parseDuration(retention)).toISOString();
       const query = [
-        `WorkflowType = 'PrivacyRequestWorkflow'`,
+        `WorkflowType = '${PrivacyRequestWorkflow.name}'`,
         `ExecutionStatus != 'Running'`,
         `ExecutionStatus != 'Completed'`,
         `ExecutionStatus != 'ContinuedAsNew'`,

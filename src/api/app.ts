@@ -23,6 +23,9 @@ import { RequestService, type Clock } from './request-service';
 import { exportLinker } from './export-link';
 import { pageTokens } from './page-token';
 import { sweptProofOf } from '../infra/proof-store';
+import { RequestDownloads } from './downloads';
+import { openApiDocument } from './openapi';
+import { OwnerAnswers } from './owner-answers';
 import { exportsRouter } from './routes/exports';
 import { ownerRouter } from './routes/owner';
 import { requestsRouter } from './routes/requests';
@@ -69,6 +72,8 @@ export function createApp(deps: ApiDependencies): express.Express {
     exportLink: exportLinker(deps.publicUrl, deps.tokenSecrets, deps.config.export_link_expiry),
     sweptProof: (id) => sweptProofOf(deps.blobs, id),
   });
+  const downloads = new RequestDownloads(requests, deps.blobs, new CallLog(deps.blobs), deps.tokenSecrets);
+  const owners = new OwnerAnswers(requests, deps.blobs, deps.tokenSecrets, deps.log);
   const limits = deps.rateLimits ?? DEFAULT_RATE_LIMITS;
   const app = express();
   app.disable('x-powered-by');
@@ -114,6 +119,8 @@ export function createApp(deps: ApiDependencies): express.Express {
   });
 
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+  const description = openApiDocument();
+  app.get('/openapi.json', (_req, res) => void res.json(description));
   app.get('/readyz', async (_req, res) => {
     const ready = await requests.temporalReachable();
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'temporal unreachable' });
@@ -130,12 +137,12 @@ export function createApp(deps: ApiDependencies): express.Express {
     perKeyLimit(limits.perKey),
     jsonBodiesOnly,
     express.json({ limit: '64kb' }),
-    requestsRouter(requests, new CallLog(deps.blobs), deps.blobs),
+    requestsRouter(requests, downloads),
   );
   const publicLimit = perAddressLimit(limits.perAddress);
   app.use(['/owner', '/exports', '/codec'], publicLimit);
-  app.use(exportsRouter({ requests, blobs: deps.blobs, tokenSecrets: deps.tokenSecrets }));
-  app.use(ownerRouter({ requests, blobs: deps.blobs, tokenSecrets: deps.tokenSecrets, log: deps.log }));
+  app.use(exportsRouter(downloads));
+  app.use(ownerRouter({ owners, log: deps.log }));
   app.use(
     codecRouter({
       codec: deps.codec,

@@ -14,7 +14,7 @@ import { validate } from './schemas';
  * since the UI cannot send a custom header (`/codec/<one of LETHE_CODEC_SECRET>/decode`).
  */
 const base64 = z.base64().max(4 * 1024 * 1024);
-const payloadsSchema = z
+export const payloadsSchema = z
   .object({
     payloads: z
       .array(z.object({ metadata: z.record(z.string(), base64).optional(), data: base64.optional() }))

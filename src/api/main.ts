@@ -1,18 +1,17 @@
-import { Client, Connection } from '@temporalio/client';
+import { Connection } from '@temporalio/client';
 import { loadEnvironment } from '../config/environment';
 import { loadIntegrationsFile } from '../config/integrations-file';
-import { blobStoreFor } from '../config/blob-store';
 import { createLogger } from '../infra/logger';
-import { encryptedDataConverter, EncryptionCodec } from '../infra/payload-codec';
 import { createApp } from './app';
 import { codecEndpointHint } from './codec';
+import { composeApi } from './compose';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
 async function main() {
   // First: a production API without its secrets says which, before it starts anything.
   const environment = loadEnvironment();
-  const log = createLogger('api');
+  const log = createLogger('api', environment.logLevel);
   const config = loadIntegrationsFile(environment.integrationsFile);
   if (environment.apiKeys.length === 0) log.warn('LETHE_API_KEYS is empty: every /v1 call will be refused');
   if (environment.developmentEncryptionKey) {
@@ -21,26 +20,13 @@ async function main() {
     );
   }
   const connection = await Connection.connect({ address: environment.temporalAddress });
-  const client = new Client({
-    connection,
-    namespace: environment.namespace,
-    dataConverter: encryptedDataConverter(environment.encryptionKeys),
-  });
-  const app = createApp({
-    client,
-    config,
-    apiKeys: environment.apiKeys,
-    tokenSecrets: environment.tokenSecrets,
-    codecSecrets: environment.codecSecrets,
-    publicUrl: environment.publicUrl,
-    codec: new EncryptionCodec(environment.encryptionKeys),
-    codecOrigins: environment.codecOrigins,
-    rateLimits: environment.rateLimits,
-    trustProxy: environment.trustProxy,
-    blobs: blobStoreFor(environment),
-    log,
-  });
-  const server = app.listen(environment.port, environment.host, () =>
+  const app = createApp(composeApi({ environment, config, connection, log }));
+  const server = app.listen(environment.port, environment.host, (error?: Error) => {
+    // Express 5 calls back with the error too: an API that cannot listen must not say it does.
+    if (error) {
+      log.fatal({ err: error }, 'the API cannot listen');
+      process.exit(1);
+    }
     log.info(
       {
         url: `http://${environment.host}:${environment.port}`,
@@ -48,8 +34,8 @@ async function main() {
         webUiCodecEndpoint: codecEndpointHint(environment.publicUrl, environment),
       },
       'API listening',
-    ),
-  );
+    );
+  });
   // No new connections; requests in flight are answered, and their connections closed as they
   // fall idle (those still busy after the grace are cut); then the process leaves.
   let stopping = false;

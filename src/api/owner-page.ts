@@ -1,4 +1,5 @@
 import { DELETION_ANSWER_TEXT, DELETION_ANSWERS, type Phase, type RequestType } from '../domain';
+import { escapeHtml } from '../infra/html';
 
 /**
  * The pages a system owner sees: plain server-rendered HTML that works without JavaScript, reads
@@ -16,12 +17,6 @@ export interface OwnerPageContext {
   deadline: string | null;
   limits: { files: number; bytesPerFile: number };
 }
-
-const escapeHtml = (text: string) =>
-  text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
-  );
 
 const STYLE = `body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1a1a1a}
 h1{font-size:1.5rem}dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-weight:600}

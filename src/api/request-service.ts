@@ -5,6 +5,7 @@ import {
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
+import { decodeMapFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import {
   newRequestSnapshot,
   presentOwnerTask,
@@ -36,6 +37,7 @@ import {
   selectionUpdate,
   TASK_QUEUE,
 } from '../workflows/definitions';
+import { PrivacyRequestWorkflow } from '../workflows';
 import { ApiError } from './errors';
 import type { PageTokens } from './page-token';
 import { listQuerySchema, type CreateRequestBody } from './schemas';
@@ -43,6 +45,9 @@ import { listQuerySchema, type CreateRequestBody } from './schemas';
 const listFilterSchema = listQuerySchema.pick({ status: true, type: true, state: true });
 
 const GRPC_INVALID_ARGUMENT = 3;
+
+/** The request date the API gave the request when it started it: what the list shows. */
+const REQUEST_DATE_MEMO = 'requestDate';
 
 const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -72,6 +77,13 @@ export type SweptProofReader = (requestId: string) => Promise<ProofRecord | unde
 
 /** The subject's signed link to a request's export, made when it was built. */
 export type ExportLinker = (requestId: string, exportedAt: string) => string | null;
+
+/** Requests started before the API kept their date in the memo: their workflow's start time. */
+function startedAt(start: { seconds?: unknown; nanos?: number | null } | null | undefined): string | null {
+  return start?.seconds == null
+    ? null
+    : new Date(Number(start.seconds) * 1000 + (start.nanos ?? 0) / 1e6).toISOString();
+}
 
 export interface RequestSummary {
   id: string;
@@ -129,14 +141,15 @@ export class RequestService {
     };
     const hash = bodyHash(body);
     try {
-      await this.client.workflow.start('PrivacyRequestWorkflow', {
+      await this.client.workflow.start(PrivacyRequestWorkflow, {
         workflowId: input.id,
         taskQueue: this.taskQueue,
         args: [input],
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         // No snapshot in the memo yet: only a worker that publishes it writes it, so a memo is never
-        // left stale by a worker that does not (until then, reads fall back to the query).
-        memo: { bodyHash: hash },
+        // left stale by a worker that does not (until then, reads fall back to the query). The
+        // request date is the list's, the same value the request itself shows.
+        memo: { bodyHash: hash, [REQUEST_DATE_MEMO]: input.requestDate },
         typedSearchAttributes: [
           { key: requestTypeAttribute, value: input.type },
           { key: requestStateAttribute, value: requestState(input.type, 'accessing') },
@@ -225,7 +238,7 @@ export class RequestService {
     // Only values from fixed lists go into the visibility query.
     const checked = listFilterSchema.parse({ status: filter.status, type: filter.type, state: filter.state });
     // A request's workflow ends when its retention period does: the running ones are the requests.
-    const clauses = [`WorkflowType = 'PrivacyRequestWorkflow'`, `ExecutionStatus = 'Running'`];
+    const clauses = [`WorkflowType = '${PrivacyRequestWorkflow.name}'`, `ExecutionStatus = 'Running'`];
     if (checked.status) clauses.push(`${requestStatusAttribute.name} = '${checked.status}'`);
     if (checked.type) clauses.push(`${requestTypeAttribute.name} = '${checked.type}'`);
     if (checked.state) clauses.push(`${requestStateAttribute.name} = '${checked.state}'`);
@@ -254,20 +267,20 @@ export class RequestService {
       const data = fields?.[name]?.data;
       return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as string) : null;
     };
-    const requests = (response.executions ?? []).map((execution) => {
-      const fields = execution.searchAttributes?.indexedFields;
-      const start = execution.startTime;
-      return {
-        id: execution.execution?.workflowId ?? '',
-        type: keyword(fields, requestTypeAttribute.name),
-        state: keyword(fields, requestStateAttribute.name),
-        status: keyword(fields, requestStatusAttribute.name),
-        request_date:
-          start?.seconds == null
-            ? null
-            : new Date(Number(start.seconds) * 1000 + (start.nanos ?? 0) / 1e6).toISOString(),
-      };
-    });
+    const converter = this.client.options.loadedDataConverter;
+    const requests = await Promise.all(
+      (response.executions ?? []).map(async (execution) => {
+        const fields = execution.searchAttributes?.indexedFields;
+        const memo = await decodeMapFromPayloads(converter, execution.memo?.fields);
+        return {
+          id: execution.execution?.workflowId ?? '',
+          type: keyword(fields, requestTypeAttribute.name),
+          state: keyword(fields, requestStateAttribute.name),
+          status: keyword(fields, requestStatusAttribute.name),
+          request_date: (memo?.[REQUEST_DATE_MEMO] as string | undefined) ?? startedAt(execution.startTime),
+        };
+      }),
+    );
     const token = response.nextPageToken;
     return {
       requests,
@@ -280,7 +293,7 @@ export class RequestService {
     const counts = await Promise.all(
       REQUEST_STATES.map(async (state) => {
         const { count } = await this.client.workflow.count(
-          `WorkflowType = 'PrivacyRequestWorkflow' AND ExecutionStatus = 'Running' AND ${requestStateAttribute.name} = '${state}'`,
+          `WorkflowType = '${PrivacyRequestWorkflow.name}' AND ExecutionStatus = 'Running' AND ${requestStateAttribute.name} = '${state}'`,
         );
         return [state, count] as const;
       }),

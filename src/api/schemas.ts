@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  ACCESS_ANSWERS,
   DELETION_ANSWERS,
   INTEGRATION_ACTIONS,
   integrationIdSchema,
@@ -8,22 +9,24 @@ import {
   REQUEST_TYPES,
   SUBJECT_IDENTIFIERS,
   TRIGGER_TYPES,
+  type SubjectIdentifier,
 } from '../domain';
 import { fromZodError } from './errors';
 
 const identifier = z.string().trim().min(1).max(320);
 
+/** One schema per identifier the domain names: an identifier added there is refused here until it has one. */
+const identifierSchemas = {
+  email: z.email().max(320),
+  phone: z.string().regex(/^\+?[0-9 ()-]{4,32}$/, 'must be a phone number'),
+  custom_id: identifier,
+  advertising_id: identifier,
+} satisfies Record<SubjectIdentifier, z.ZodType>;
+
 export const subjectSchema = z
-  .object({
-    email: z.email().max(320).optional(),
-    phone: z
-      .string()
-      .regex(/^\+?[0-9 ()-]{4,32}$/, 'must be a phone number')
-      .optional(),
-    custom_id: identifier.optional(),
-    advertising_id: identifier.optional(),
-    name: z.string().trim().min(1).max(200).optional(),
-  })
+  .object(identifierSchemas)
+  .partial()
+  .extend({ name: z.string().trim().min(1).max(200).optional() })
   .strict()
   .superRefine((subject, ctx) => {
     if (!SUBJECT_IDENTIFIERS.some((key) => subject[key] !== undefined)) {
@@ -48,6 +51,14 @@ export const createRequestSchema = z
 export type CreateRequestBody = z.infer<typeof createRequestSchema>;
 
 export const REQUEST_ID_PATTERN = /^req_[a-z0-9]{26}$/;
+/** For the API's description: a path whose id does not match is answered as no such request. */
+export const requestIdSchema = z.string().regex(REQUEST_ID_PATTERN);
+
+/** `Idempotency-Key`: a retried POST with the same one returns the same request. */
+export const idempotencyKeySchema = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,255}$/, '1 to 255 printable ASCII characters')
+  .optional();
 
 export const listQuerySchema = z
   .object({
@@ -70,6 +81,9 @@ export const actionBodySchema = z.object({ actor: z.string().trim().min(1).max(2
 
 export const OWNER_UPLOAD_LIMITS = { files: 20, bytesPerFile: 10 * 1024 * 1024 } as const;
 
+/** Every answer an owner can give, in either phase (which fit which phase is the domain's rule). */
+const OWNER_ANSWER_WORDS = [...new Set([...ACCESS_ANSWERS, ...DELETION_ANSWERS])];
+
 export const ownerAnswerSchema = z.discriminatedUnion('answer', [
   z
     .object({
@@ -87,10 +101,13 @@ export const ownerAnswerSchema = z.discriminatedUnion('answer', [
         .max(OWNER_UPLOAD_LIMITS.files, `at most ${OWNER_UPLOAD_LIMITS.files} files`),
     })
     .strict(),
-  ...(['no_data', ...DELETION_ANSWERS.filter((a) => a !== 'no_data')] as const).map((answer) =>
+  ...OWNER_ANSWER_WORDS.filter((a) => a !== 'files').map((answer) =>
     z.object({ answer: z.literal(answer) }).strict(),
   ),
 ]);
+
+/** A form's answer: the word only, its files streamed to the blob store as the form was read. */
+export const ownerFormAnswerSchema = z.object({ answer: z.enum(OWNER_ANSWER_WORDS) });
 export type OwnerAnswerBody = z.infer<typeof ownerAnswerSchema>;
 
 /** Parses input at the edge; a failure is the contract's 400 naming the field. */

@@ -6,6 +6,8 @@ import { z } from 'zod';
 import { describeConfigIssues } from '../domain';
 import { newEncryptionKey, parseEncryptionKeys, type EncryptionKeys } from '../infra/payload-codec';
 import type { SecretList } from '../infra/signed-token';
+import { LOG_LEVELS, type LogLevel } from '../infra/logger';
+import type { SecretSource } from '../activities/connectors';
 
 /** Comma-separated secrets, newest first, as `LETHE_ENCRYPTION_KEYS` lists keys (see SecretList). */
 const secretList = (characters: RegExp, which: string) => {
@@ -62,7 +64,7 @@ function trustProxyOf(value: string): TrustProxy {
 }
 
 /** Lethe's environment (contract section 7), validated once at start-up. */
-export const environmentSchema = z.object({
+const environmentSchema = z.object({
   LETHE_API_KEYS: z.string().default(''),
   LETHE_HOST: z.string().default('127.0.0.1'),
   LETHE_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -109,7 +111,22 @@ export const environmentSchema = z.object({
   /** An S3-compatible endpoint (MinIO, a test server); unset: AWS. Credentials: the AWS SDK's usual sources. */
   LETHE_S3_ENDPOINT: z.url().optional(),
   LETHE_S3_REGION: z.string().default('us-east-1'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  /** The worker's /healthz, /readyz and /metrics; unset: not served. */
+  LETHE_WORKER_HEALTH_PORT: optional(z.coerce.number().int().min(0).max(65535)),
+  /** The SDK's own Prometheus exporter (task latencies, slots, polls), `host:port`; unset: off. */
+  LETHE_WORKER_SDK_METRICS: optional(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port')),
+  /**
+   * How many workflows a worker keeps in memory (the SDK's default follows the heap size): what
+   * bounds its memory when thousands of requests wait on owners. The rest replay when they wake.
+   */
+  LETHE_WORKER_CACHED_WORKFLOWS: optional(z.coerce.number().int().min(1)),
+  /** A prebuilt workflow bundle (the tests', the bench's) starts in a second instead of bundling anew. */
+  LETHE_WORKFLOW_BUNDLE: optional(z.string().min(1)),
 });
+
+/** Every variable Lethe reads, for the documentation of its configuration to be checked against. */
+export const ENVIRONMENT_VARIABLES = Object.keys(environmentSchema.shape);
 
 export interface Environment {
   apiKeys: string[];
@@ -133,6 +150,18 @@ export interface Environment {
   rateLimits: { perKey: number; perAddress: number; failedKeysPerAddress: number };
   trustProxy: TrustProxy;
   blobStore: { kind: 'file' } | { kind: 's3'; bucket: string; endpoint?: string; region: string };
+  logLevel: LogLevel;
+  worker: {
+    healthPort?: number;
+    sdkMetricsAddress?: string;
+    maxCachedWorkflows?: number;
+    workflowBundle?: string;
+  };
+  /**
+   * Connectors' credentials, by the variable the integrations file names (never written there). A
+   * missing one is found when the connector needs it: its integration is then disconnected.
+   */
+  connectorSecrets: SecretSource;
 }
 
 /**
@@ -240,5 +269,13 @@ export function loadEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
       e.LETHE_BLOB_STORE === 's3'
         ? { kind: 's3', bucket: e.LETHE_S3_BUCKET!, endpoint: e.LETHE_S3_ENDPOINT, region: e.LETHE_S3_REGION }
         : { kind: 'file' },
+    logLevel: e.LOG_LEVEL,
+    worker: {
+      healthPort: e.LETHE_WORKER_HEALTH_PORT,
+      sdkMetricsAddress: e.LETHE_WORKER_SDK_METRICS,
+      maxCachedWorkflows: e.LETHE_WORKER_CACHED_WORKFLOWS,
+      workflowBundle: e.LETHE_WORKFLOW_BUNDLE,
+    },
+    connectorSecrets: (variable) => env[variable],
   };
 }

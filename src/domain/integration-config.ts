@@ -54,12 +54,8 @@ export const apiIntegrationSchema = z
       })
       .strict()
       .optional(),
-    retry: retrySchema.default({
-      initial_interval: '1s',
-      max_interval: '1m',
-      max_attempts: 8,
-      max_elapsed: '1d',
-    }),
+    // No retry section: every field's own default, written once in retrySchema.
+    retry: retrySchema.prefault({}),
   })
   .strict();
 

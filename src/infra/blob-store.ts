@@ -32,12 +32,25 @@ export interface BlobStore {
   deleteRequest(requestId: string): Promise<void>;
 }
 
-const SAFE_SEGMENT = /^[A-Za-z0-9_-]{1,128}$/;
-const KEY_PATTERN = /^[A-Za-z0-9_-]{1,128}\/[0-9a-f-]{36}\.[a-z0-9]{1,8}$/;
+/**
+ * The one rule for the names in keys (a request id, an integration id, a part of a series): safe
+ * as a path segment on disk and as part of an S3 key, whoever wrote them.
+ */
+const SAFE_NAME = '[A-Za-z0-9_-]{1,128}';
+const SAFE_NAME_PATTERN = new RegExp(`^${SAFE_NAME}$`);
+const KEY_PATTERN = new RegExp(`^${SAFE_NAME}/[0-9a-f-]{36}\\.[a-z0-9]{1,8}$`);
+/** A series is safe names joined by dots: `journal.crm.access.find`. */
+const SERIES_PATTERN = new RegExp(`^${SAFE_NAME}(\\.${SAFE_NAME})*$`);
+
+/** `value`, if it follows the rule for names in keys; `what` it is names it in the error. */
+export function checkSafeName(value: string, what: string): string {
+  if (!SAFE_NAME_PATTERN.test(value)) throw new Error(`not a ${what}: ${value}`);
+  return value;
+}
 
 /** A new key in the request's folder: a random name, never one a user chose. */
 export function newBlobKey(requestId: string, extension: string): string {
-  if (!SAFE_SEGMENT.test(requestId) || !/^[a-z0-9]{1,8}$/.test(extension)) {
+  if (!SAFE_NAME_PATTERN.test(requestId) || !/^[a-z0-9]{1,8}$/.test(extension)) {
     throw new Error('blob keys are made of a request id and a short lowercase extension');
   }
   return `${requestId}/${randomUUID()}.${extension}`;
@@ -47,8 +60,6 @@ export function checkBlobKey(key: string): string {
   if (!KEY_PATTERN.test(key)) throw new Error(`not a blob key: ${key}`);
   return key;
 }
-
-const SERIES_PATTERN = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/;
 
 /** Where a series' entries sit under the request's prefix. */
 export function entriesPrefix(requestId: string, series: string): string {
@@ -68,8 +79,7 @@ export function newEntryName(): string {
 }
 
 export function checkRequestId(requestId: string): string {
-  if (!SAFE_SEGMENT.test(requestId)) throw new Error(`not a request id: ${requestId}`);
-  return requestId;
+  return checkSafeName(requestId, 'request id');
 }
 
 export class FileBlobStore implements BlobStore {

@@ -1,4 +1,4 @@
-import type { BlobStore } from './blob-store';
+import { checkSafeName, type BlobStore } from './blob-store';
 
 /** One HTTP call an integration made (or the failure that kept it from making one). */
 export interface CallLogEntry {
@@ -19,8 +19,6 @@ export interface CallLogEntry {
   bytes?: number | null;
   duration_ms?: number | null;
 }
-
-const SAFE = /^[A-Za-z0-9_-]{1,128}$/;
 
 /**
  * Every call of every attempt, per integration of a request: what an operator downloads to see
@@ -61,8 +59,7 @@ export class CallLog {
 }
 
 function seriesOf(integrationId: string): string {
-  if (!SAFE.test(integrationId)) throw new Error('not a request or integration id');
-  return `calls.${integrationId}`;
+  return `calls.${checkSafeName(integrationId, 'integration id')}`;
 }
 
 const EXCERPT_CHARS = 500;

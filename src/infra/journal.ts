@@ -1,4 +1,4 @@
-import type { BlobStore } from './blob-store';
+import { checkSafeName, type BlobStore } from './blob-store';
 
 /**
  * Where a connector call notes how far it got (pages read, records deleted, the job a service
@@ -19,8 +19,6 @@ export interface JournalKey {
   phase: string;
   purpose: 'find' | 'delete' | 'job';
 }
-
-const SAFE_SEGMENT = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/;
 
 /**
  * The journal kept in the blob store, under the request's prefix: every worker reads what any
@@ -52,8 +50,6 @@ export class BlobJournal implements Journal {
 }
 
 function seriesOf({ integrationId, phase, purpose }: JournalKey): string {
-  for (const segment of [integrationId, phase]) {
-    if (!SAFE_SEGMENT.test(segment)) throw new Error(`not a journal key segment: ${segment}`);
-  }
+  for (const segment of [integrationId, phase]) checkSafeName(segment, 'journal key segment');
   return `journal.${integrationId}.${phase}.${purpose}`;
 }

@@ -3,7 +3,7 @@ import { createSandboxBatch } from './batch';
 import { createSandboxCrm } from './crm';
 
 /** The sandbox third-party services that the default integrations file points at. */
-const log = createLogger('sandbox');
+const log = createLogger('sandbox', 'info');
 const env = process.env;
 const services = [
   {

@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { rm } from 'node:fs/promises';
-import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, HEARTBEAT_EVERY_MS } from '../activities';
 import { createSweepActivities } from '../activities/retention-sweep';
@@ -8,6 +7,7 @@ import type { Environment } from '../config/environment';
 import { DAY_MS, type LetheConfig } from '../domain';
 import { blobStoreFor } from '../config/blob-store';
 import { checkRequestId } from '../infra/blob-store';
+import { temporalClientFor } from '../config/temporal-client';
 import { CallLog } from '../infra/call-log';
 import { BlobJournal } from '../infra/journal';
 import type { Logger } from '../infra/logger';
@@ -25,17 +25,15 @@ export interface LetheWorkerOptions {
   connection: NativeConnection;
   environment: Environment;
   log: Logger;
-  /** Tests bundle the workflow code once per run and hand it to every worker they start. */
+  /**
+   * Tests bundle the workflow code once per run and hand it to every worker they start; otherwise
+   * the environment's prebuilt bundle, or the workflow code bundled anew.
+   */
   workflowBundle?: WorkerOptions['workflowBundle'];
   taskQueue?: string;
   /** The integrations: each rate-limited one gets a worker on its own task queue. */
   config: LetheConfig;
   metrics?: WorkerMetrics;
-  /**
-   * How many workflows the worker keeps in memory (the SDK's default follows the heap size): what
-   * bounds its memory when thousands of requests wait on owners. The rest replay when they wake.
-   */
-  maxCachedWorkflows?: number;
 }
 
 export function createLetheActivities(
@@ -47,11 +45,7 @@ export function createLetheActivities(
   // Everything kept about a request (blobs, journal, call log) sits under its prefix in the blob
   // store, which retention removes whole.
   const blobs = blobStoreFor(environment);
-  const client = new Client({
-    connection,
-    namespace: environment.namespace,
-    dataConverter: encryptedDataConverter(environment.encryptionKeys),
-  });
+  const client = temporalClientFor(environment, connection);
   const requestActivities = createActivities({
     blobs,
     callLog: new CallLog(blobs),
@@ -67,7 +61,7 @@ export function createLetheActivities(
         recursive: true,
         force: true,
       }),
-    secrets: (variable) => process.env[variable],
+    secrets: environment.connectorSecrets,
     ownerLink: ({ requestId, integrationId, phase, deadline, linkId }) => {
       const expiresAt = Math.floor((new Date(deadline).getTime() + OWNER_LINK_GRACE_MS) / 1000);
       const token = signOwnerToken(
@@ -129,13 +123,13 @@ export async function createLetheWorker(options: LetheWorkerOptions): Promise<Le
     // Heartbeats carry a stop to a call in flight: sent every couple of seconds, not once a minute.
     maxHeartbeatThrottleInterval: HEARTBEAT_EVERY_MS,
   };
+  const { maxCachedWorkflows, workflowBundle: bundleFile } = environment.worker;
+  const workflowBundle = options.workflowBundle ?? (bundleFile ? { codePath: bundleFile } : undefined);
   const main = await Worker.create({
     ...common,
     taskQueue: options.taskQueue ?? TASK_QUEUE,
-    ...(options.maxCachedWorkflows ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
-    ...(options.workflowBundle
-      ? { workflowBundle: options.workflowBundle }
-      : { workflowsPath: require.resolve('../workflows') }),
+    ...(maxCachedWorkflows ? { maxCachedWorkflows } : {}),
+    ...(workflowBundle ? { workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
   });
   const limited = await Promise.all(
     config.integrations.flatMap((integration) =>

@@ -1,11 +1,10 @@
 import http from 'node:http';
-import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { loadEnvironment } from '../config/environment';
 import { loadIntegrationsFile } from '../config/integrations-file';
 import { createLogger } from '../infra/logger';
 import { createWorkerMetrics } from '../infra/metrics';
-import { encryptedDataConverter } from '../infra/payload-codec';
+import { temporalClientFor } from '../config/temporal-client';
 import { createLetheWorker, type LetheWorkers } from './create-worker';
 import { ensureRetentionSchedule } from './retention-schedule';
 
@@ -13,7 +12,11 @@ import { ensureRetentionSchedule } from './retention-schedule';
  * For container health checks and Prometheus: `/healthz` answers while the process lives,
  * `/readyz` 200 while the workers poll (503 once they drain or fail), `/metrics` Lethe's metrics.
  */
-function serveHealth(workers: LetheWorkers, metrics: ReturnType<typeof createWorkerMetrics>, port: number) {
+function serveHealth(
+  workers: LetheWorkers,
+  metrics: ReturnType<typeof createWorkerMetrics>,
+  { host, port }: { host: string; port: number },
+) {
   return http
     .createServer((req, res) => {
       if (req.url === '/metrics') {
@@ -28,45 +31,34 @@ function serveHealth(workers: LetheWorkers, metrics: ReturnType<typeof createWor
       res.writeHead(ready ? 200 : 503, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify({ state }));
     })
-    .listen(port, process.env.LETHE_HOST ?? '127.0.0.1');
+    .listen(port, host);
 }
 
 async function main() {
   // First: a production worker without its secrets says which, before it starts anything.
   const environment = loadEnvironment();
-  const log = createLogger('worker');
-  const sdkMetrics = process.env.LETHE_WORKER_SDK_METRICS;
+  const log = createLogger('worker', environment.logLevel);
+  const { sdkMetricsAddress, healthPort } = environment.worker;
   // The SDK's own INFO lines (the bundler's module list) would bury Lethe's logs. Its metrics
   // (task latencies, slots, polls) are served by its own Prometheus exporter when asked for.
   Runtime.install({
     logger: new DefaultLogger('WARN'),
-    ...(sdkMetrics ? { telemetryOptions: { metrics: { prometheus: { bindAddress: sdkMetrics } } } } : {}),
+    ...(sdkMetricsAddress
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: sdkMetricsAddress } } } }
+      : {}),
   });
   const config = loadIntegrationsFile(environment.integrationsFile);
   const connection = await NativeConnection.connect({ address: environment.temporalAddress });
   const metrics = createWorkerMetrics();
-  const workers = await createLetheWorker({
-    connection,
-    environment,
-    log,
-    config,
-    metrics,
-    maxCachedWorkflows: Number(process.env.LETHE_WORKER_CACHED_WORKFLOWS) || undefined,
-    // A prebuilt bundle (the tests', the bench's) starts in a second instead of bundling anew.
-    ...(process.env.LETHE_WORKFLOW_BUNDLE
-      ? { workflowBundle: { codePath: process.env.LETHE_WORKFLOW_BUNDLE } }
-      : {}),
-  });
-  const client = new Client({
-    connection,
-    namespace: environment.namespace,
-    dataConverter: encryptedDataConverter(environment.encryptionKeys),
-  });
+  const workers = await createLetheWorker({ connection, environment, log, config, metrics });
+  const client = temporalClientFor(environment, connection);
   if (await ensureRetentionSchedule(client, { retention: config.retention, log }))
     log.info('retention sweep scheduled');
   log.info({ temporal: environment.temporalAddress, namespace: environment.namespace }, 'worker started');
-  const healthPort = process.env.LETHE_WORKER_HEALTH_PORT;
-  const health = healthPort ? serveHealth(workers, metrics, Number(healthPort)) : undefined;
+  const health =
+    healthPort === undefined
+      ? undefined
+      : serveHealth(workers, metrics, { host: environment.host, port: healthPort });
   // SIGINT/SIGTERM: the SDK stops polling, lets running activities finish (or hands them on), then run() returns.
   await workers.run();
   health?.close();

@@ -1,8 +1,13 @@
-import { ScheduleAlreadyRunning, type Client } from '@temporalio/client';
+import {
+  ScheduleAlreadyRunning,
+  type Client,
+  type ScheduleOptionsStartWorkflowAction,
+} from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { parseDuration } from '../domain';
 import type { Logger } from '../infra/logger';
 import { RETENTION_SWEEP_SCHEDULE, TASK_QUEUE } from '../workflows/definitions';
+import { RetentionSweepWorkflow } from '../workflows';
 
 /** How often the sweep looks for requests past their retention whose own workflow cannot purge them. */
 export const RETENTION_SWEEP_EVERY = '1h';
@@ -50,9 +55,9 @@ export async function ensureRetentionSchedule(
   options: { retention: string; taskQueue?: string; log?: Logger },
 ): Promise<boolean> {
   await ensureNamespaceRetention(client, options.retention, options.log);
-  const action = {
-    type: 'startWorkflow' as const,
-    workflowType: 'RetentionSweepWorkflow',
+  const action: ScheduleOptionsStartWorkflowAction<typeof RetentionSweepWorkflow> = {
+    type: 'startWorkflow',
+    workflowType: RetentionSweepWorkflow,
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     args: [{ retention: options.retention }],
   };

@@ -48,6 +48,7 @@ describe('a connector call that fails, row by row of the error table', function 
     ownerLink: () => 'http://127.0.0.1/owner/unused',
     log,
     takeOverIntegration: () => Promise.reject(new Error('not used by connector calls')),
+    forgetLocally: () => Promise.reject(new Error('not used by connector calls')),
   });
   let crmUrl: string;
   let integrations: Map<string, ApiIntegrationConfig>;

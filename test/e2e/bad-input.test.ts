@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { PrivacyRequestWorkflow } from '../../src/workflows';
 import { call } from '../support/http';
 import { getStack, type Stack } from '../support/stack';
 
@@ -15,7 +16,7 @@ describe('bad input to the HTTP API', function () {
   /** Request workflows started since `since`; only this suite starts any while it runs. */
   async function startedSince(since: Date): Promise<number> {
     const { count } = await stack.temporal.client.workflow.count(
-      `WorkflowType = 'PrivacyRequestWorkflow' AND StartTime >= '${since.toISOString()}'`,
+      `WorkflowType = '${PrivacyRequestWorkflow.name}' AND StartTime >= '${since.toISOString()}'`,
     );
     return count;
   }
@@ -345,6 +346,10 @@ describe('bad input to the HTTP API', function () {
       ]),
       [[created.body.id, 'portability', 'pending']],
     );
+    // One request date, whichever way the request is read.
+    const own = await call(stack.apiUrl, 'GET', `/v1/requests/${created.body.id}`);
+    assert.equal(listed!.body.requests[0].request_date, created.body.request_date);
+    assert.equal(own.body.request_date, created.body.request_date);
     const done = await call(stack.apiUrl, 'GET', '/v1/requests?type=portability&status=done');
     assert.ok(!done.body.requests.some((r: { id: string }) => r.id === created.body.id));
   });

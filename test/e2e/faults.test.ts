@@ -5,17 +5,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Connection } from '@temporalio/client';
 import { createApp } from '../../src/api/app';
-import { validateLetheConfig } from '../../src/config/integrations-file';
-import { FileBlobStore } from '../../src/infra/blob-store';
+import { composeApi } from '../../src/api/compose';
+import { loadEnvironment } from '../../src/config/environment';
+import { loadIntegrationsFile } from '../../src/config/integrations-file';
 import { createLogger } from '../../src/infra/logger';
-import {
-  encryptedDataConverter,
-  EncryptionCodec,
-  newEncryptionKey,
-  parseEncryptionKeys,
-} from '../../src/infra/payload-codec';
+import { newEncryptionKey } from '../../src/infra/payload-codec';
 import { createSandboxCrm } from '../../src/sandbox/crm';
 import {
   exited,
@@ -131,24 +127,23 @@ describe('fault injection: kill -9, a Temporal restart, 30% transient errors', f
     };
 
     connection = await Connection.connect({ address: temporal.address });
-    const keys = parseEncryptionKeys(ENCRYPTION_KEYS);
     apiServer = http.createServer();
     const apiUrl = await listen(apiServer);
+    // The API as its process would make it, on the worker's data folder and secrets.
+    const apiEnvironment = loadEnvironment({
+      ...workerEnv,
+      LETHE_API_KEYS: 'test-key',
+      LETHE_CODEC_SECRET: CODEC_SECRET,
+      LETHE_PUBLIC_URL: apiUrl,
+      LETHE_CODEC_ORIGINS: '',
+      LETHE_RATE_LIMIT: '1000000',
+      LETHE_PUBLIC_RATE_LIMIT: '1000000',
+      LETHE_FAILED_KEY_LIMIT: '1000000',
+    });
+    const apiConfig = loadIntegrationsFile(apiEnvironment.integrationsFile);
     apiServer.on(
       'request',
-      createApp({
-        client: new Client({ connection, dataConverter: encryptedDataConverter(keys) }),
-        config: validateLetheConfig(config),
-        apiKeys: ['test-key'],
-        tokenSecrets: [TOKEN_SECRET],
-        codecSecrets: [CODEC_SECRET],
-        publicUrl: apiUrl,
-        blobs: new FileBlobStore(path.join(scratch, 'data', 'blobs')),
-        codec: new EncryptionCodec(keys),
-        codecOrigins: [],
-        log,
-        rateLimits: { perKey: 1_000_000, perAddress: 1_000_000, failedKeysPerAddress: 1_000_000 },
-      }),
+      createApp(composeApi({ environment: apiEnvironment, config: apiConfig, connection, log })),
     );
     lethe = new LetheApi({ apiUrl });
     await startWorker();

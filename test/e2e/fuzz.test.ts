@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { API_ERRORS } from '../../src/api/errors';
 import { REQUEST_STATES, REQUEST_TYPES } from '../../src/domain';
+import { PrivacyRequestWorkflow } from '../../src/workflows';
 import { ownerLinkIn, useStack } from '../support/lethe';
 import { API_KEY } from '../support/stack';
 
@@ -35,7 +36,8 @@ describe('fuzzing every route with malformed input', function () {
   after(() => console.log(`      ${sent} fuzz cases sent`));
 
   const started = async () =>
-    (await suite.stack.temporal.client.workflow.count(`WorkflowType = 'PrivacyRequestWorkflow'`)).count;
+    (await suite.stack.temporal.client.workflow.count(`WorkflowType = '${PrivacyRequestWorkflow.name}'`))
+      .count;
 
   /** Sends one case and checks the answer: 4xx, and the contract's error body. */
   async function expectContractError(

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { msToTs } from '@temporalio/common/lib/time';
 import { RETENTION_SWEEP_SCHEDULE, TASK_QUEUE } from '../../src/workflows/definitions';
+import { RetentionSweepWorkflow } from '../../src/workflows';
 import { ensureRetentionSchedule } from '../../src/worker/retention-schedule';
 import { filesHolding } from '../support/forgetting';
 import { call, eventually } from '../support/http';
@@ -11,7 +12,7 @@ describe('retention sweep: a terminated request is purged when its retention end
   const suite = useStack();
   let sweeps = 0;
   const sweep = (retention: string) =>
-    suite.stack.client.workflow.execute('RetentionSweepWorkflow', {
+    suite.stack.client.workflow.execute(RetentionSweepWorkflow, {
       workflowId: `test-retention-sweep-${Date.now()}-${sweeps++}`,
       taskQueue: TASK_QUEUE,
       args: [{ retention }],

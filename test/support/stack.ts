@@ -14,17 +14,12 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { createApp, type ApiDependencies } from '../../src/api/app';
+import { composeApi } from '../../src/api/compose';
 import { loadEnvironment, type Environment } from '../../src/config/environment';
 import { validateLetheConfig } from '../../src/config/integrations-file';
 import type { LetheConfig } from '../../src/domain';
-import { FileBlobStore } from '../../src/infra/blob-store';
 import { createLogger } from '../../src/infra/logger';
-import {
-  encryptedDataConverter,
-  EncryptionCodec,
-  FAILURE_CONVERTER_PATH,
-  newEncryptionKey,
-} from '../../src/infra/payload-codec';
+import { FAILURE_CONVERTER_PATH, newEncryptionKey } from '../../src/infra/payload-codec';
 import { createSandboxBatch, type SandboxBatch } from '../../src/sandbox/batch';
 import { CRM_BASIC_USER, createSandboxCrm, type SandboxCrm } from '../../src/sandbox/crm';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/definitions';
@@ -140,12 +135,6 @@ export class Stack {
   ) {}
 
   async start(): Promise<void> {
-    process.env.SANDBOX_CRM_TOKEN = CRM_TOKEN;
-    process.env.WRONG_CRM_TOKEN = 'not-the-token';
-    process.env.CRM_BASIC_USER = CRM_BASIC_USER;
-    process.env.BATCH_API_KEY = BATCH_API_KEY;
-    process.env.BATCH_REST_KEY = BATCH_REST_KEY;
-    process.env.BATCH_WRONG_REST_KEY = 'not-the-rest-key';
     const [temporal] = await Promise.all([
       startTemporal(this.kind),
       this.smtp.start(),
@@ -172,31 +161,34 @@ export class Stack {
       LETHE_TOKEN_SECRET: TOKEN_SECRET,
       LETHE_CODEC_SECRET: CODEC_SECRET,
       LETHE_ENCRYPTION_KEYS: this.encryptionKeys,
-    });
-    // The API's client encrypts like the worker; `temporal.client` stays raw, to see what is stored.
-    this.client = new Client({
-      connection: this.temporal.connection,
-      dataConverter: encryptedDataConverter(this.environment.encryptionKeys),
+      LETHE_CODEC_ORIGINS: 'http://127.0.0.1:8233',
+      // The suites call the API thousands of times; the limits have a test of their own.
+      LETHE_RATE_LIMIT: '1000000',
+      LETHE_PUBLIC_RATE_LIMIT: '1000000',
+      LETHE_FAILED_KEY_LIMIT: '1000000',
+      // The credentials the test integrations name.
+      SANDBOX_CRM_TOKEN: CRM_TOKEN,
+      WRONG_CRM_TOKEN: 'not-the-token',
+      CRM_BASIC_USER,
+      BATCH_API_KEY,
+      BATCH_REST_KEY,
+      BATCH_WRONG_REST_KEY: 'not-the-rest-key',
     });
     this.config = validateLetheConfig(
       testIntegrations(this.crmUrl, this.batchUrl, await closedPortUrl(), this.hostile.url),
     );
     this.apiDependencies = {
-      client: this.client,
-      config: this.config,
-      apiKeys: this.environment.apiKeys,
-      tokenSecrets: this.environment.tokenSecrets,
-      codecSecrets: this.environment.codecSecrets,
-      publicUrl: this.environment.publicUrl,
-      codec: new EncryptionCodec(this.environment.encryptionKeys),
-      codecOrigins: ['http://127.0.0.1:8233'],
-      // The suites call the API thousands of times; the limits have a test of their own.
-      rateLimits: { perKey: 1_000_000, perAddress: 1_000_000, failedKeysPerAddress: 1_000_000 },
-      blobs: new FileBlobStore(path.join(this.dataDir, 'blobs')),
-      log: this.log,
+      ...composeApi({
+        environment: this.environment,
+        config: this.config,
+        connection: this.temporal.connection,
+        log: this.log,
+      }),
       // On the time-skipping server, "Due in 3 days" is counted on the server's clock.
       clock: this.kind === 'time-skipping' ? async () => new Date(await temporal.currentTimeMs()) : undefined,
     };
+    // The API's client encrypts like the worker; `temporal.client` stays raw, to see what is stored.
+    this.client = this.apiDependencies.client;
     apiServer.on('request', createApp(this.apiDependencies));
     await this.startWorker();
   }

@@ -27,11 +27,11 @@ import {
 /** A review of a user Batch does not know: no pages. */
 async function* noPages(): RecordPages {}
 import {
+  connectionOptions,
   connectorHttp,
   isSizeExceeded,
   originOf,
   pathSegment,
-  responseLimitOptions,
   tooLarge,
 } from './http-calls';
 
@@ -56,8 +56,7 @@ export const batchConnectorOptions = z
     // Every poll adds a few events to the integration's history: 15 minutes over 7 days stays far from its limits.
     poll_interval: duration.default('15m'),
     give_up_after: duration.default('7d'),
-    timeout: duration.default('30s'),
-    ...responseLimitOptions,
+    ...connectionOptions,
     /** Origins besides base_url's that a review's data_url may name (Batch's key is not sent there). */
     data_origins: z.array(z.url()).default([]),
     /** A review zip is refused beyond these, before and while it is inflated. */
@@ -265,19 +264,11 @@ class BatchConnector implements Connector {
 export const batchConnector: ConnectorDefinition<BatchConnectorOptions> = {
   optionsSchema: batchConnectorOptions,
   create(options, context) {
-    const http = connectorHttp(
-      {
-        baseURL: options.base_url,
-        timeoutMs: parseDuration(options.timeout),
-        headers: {
-          'Content-Type': 'application/json',
-          'X-Authorization': requireSecret(context.secrets, options.rest_key_env),
-        },
-        maxResponseMb: options.max_response_mb,
-        alsoAllowed: options.data_origins,
-      },
-      context,
-    );
+    const headers = {
+      'Content-Type': 'application/json',
+      'X-Authorization': requireSecret(context.secrets, options.rest_key_env),
+    };
+    const http = connectorHttp(options, { headers, alsoAllowed: options.data_origins }, context);
     return new BatchConnector(options, http, requireSecret(context.secrets, options.api_key_env));
   },
 };

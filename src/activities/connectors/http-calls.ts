@@ -6,15 +6,24 @@ import axios, {
   type InternalAxiosRequestConfig,
 } from 'axios';
 import { z } from 'zod';
+import { durationSchema, parseDuration } from '../../domain';
 import { ConnectorFailure, type ConnectorContext } from './connector';
 
 const MB = 1024 * 1024;
 
-/** Options every HTTP connector takes: how much one answer may weigh. */
-export const responseLimitOptions = {
+/** Options every HTTP connector takes besides its base_url: how long a call may take, how much one answer may weigh. */
+export const connectionOptions = {
+  timeout: durationSchema.default('30s'),
   /** The largest answer one call may bring, in MB: a bigger one is an error, never read whole. */
   max_response_mb: z.number().positive().max(1024).default(32),
 };
+
+/** Where a connector's calls go and within which bounds, as its options say. */
+export interface ConnectionOptions {
+  base_url: string;
+  timeout: string;
+  max_response_mb: number;
+}
 
 /** `scheme://host:port` of a URL: what a secret may be sent to. */
 export function originOf(url: string, base?: string): string {
@@ -43,10 +52,8 @@ export function tooLarge(maxMb: number): ConnectorFailure {
 }
 
 export interface ConnectorHttpOptions {
-  baseURL: string;
-  timeoutMs: number;
+  /** Sent with every call: the connector's credentials, what it accepts. */
   headers: Record<string, string>;
-  maxResponseMb: number;
   /** Origins besides base_url's that the connector may call (without its secrets). */
   alsoAllowed?: string[];
 }
@@ -69,8 +76,12 @@ export function isSizeExceeded(error: unknown): boolean {
  * - waits its turn where the integration is rate limited, and reports every exchange, answered or
  *   failed, to the call log, with its size and duration.
  */
-export function connectorHttp(options: ConnectorHttpOptions, context: ConnectorContext): AxiosInstance {
-  const maxBytes = Math.floor(options.maxResponseMb * MB);
+export function connectorHttp(
+  connection: ConnectionOptions,
+  options: ConnectorHttpOptions,
+  context: ConnectorContext,
+): AxiosInstance {
+  const maxBytes = Math.floor(connection.max_response_mb * MB);
   const sizes = new WeakMap<object, number>();
   const recordSize: AxiosResponseTransformer = function (this: InternalAxiosRequestConfig, data: unknown) {
     if (typeof data === 'string') sizes.set(this, Buffer.byteLength(data));
@@ -79,8 +90,8 @@ export function connectorHttp(options: ConnectorHttpOptions, context: ConnectorC
   };
   const defaults = axios.defaults.transformResponse;
   const http = axios.create({
-    baseURL: options.baseURL,
-    timeout: options.timeoutMs,
+    baseURL: connection.base_url,
+    timeout: parseDuration(connection.timeout),
     signal: context.signal,
     headers: options.headers,
     maxRedirects: 0,
@@ -89,10 +100,10 @@ export function connectorHttp(options: ConnectorHttpOptions, context: ConnectorC
     transformResponse: [recordSize, ...(Array.isArray(defaults) ? defaults : defaults ? [defaults] : [])],
   });
   const allowed = new Set([
-    originOf(options.baseURL),
+    originOf(connection.base_url),
     ...(options.alsoAllowed ?? []).map((o) => originOf(o)),
   ]);
-  instrument(http, context, { allowed, sizes, maxResponseMb: options.maxResponseMb });
+  instrument(http, context, { allowed, sizes, maxResponseMb: connection.max_response_mb });
   return http;
 }
 

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import axios, { type AxiosInstance, type AxiosRequestConfig, type Method } from 'axios';
 import { z } from 'zod';
-import { durationSchema, envVariableSchema as envName, parseDuration, type Subject } from '../../domain';
-import { connectorHttp, pathSegment, responseLimitOptions } from './http-calls';
+import { envVariableSchema as envName, type Subject } from '../../domain';
+import { connectionOptions, connectorHttp, pathSegment } from './http-calls';
 import {
   ConnectorFailure,
   requireSecret,
@@ -35,8 +35,7 @@ const call = z
 export const httpConnectorOptions = z
   .object({
     base_url: z.url(),
-    timeout: durationSchema.default('30s'),
-    ...responseLimitOptions,
+    ...connectionOptions,
     auth: z
       .discriminatedUnion('type', [
         z.object({ type: z.literal('bearer'), token_env: envName }).strict(),
@@ -153,6 +152,26 @@ function authHeaders(options: HttpConnectorOptions, secrets: SecretSource): Reco
   }
 }
 
+const DELETION_STEP_KINDS = ['sending', 'failed', 'deleted'] as const;
+type DeletionStepKind = (typeof DELETION_STEP_KINDS)[number];
+
+/**
+ * Where earlier attempts left a deletion, from each record's last step: the records deleted, and
+ * those whose delete was sent without an answer (in doubt). Journals of an older format (plain
+ * counts) hold no steps.
+ */
+function deletionSoFar(earlier: readonly unknown[]): { deleted: Set<string>; inDoubt: string[] } {
+  const last = new Map<string, DeletionStepKind>();
+  for (const step of earlier) {
+    if (typeof step !== 'object' || step === null) continue;
+    for (const kind of DELETION_STEP_KINDS)
+      if (kind in step) last.set((step as Record<DeletionStepKind, string>)[kind], kind);
+  }
+  const lastly = (wanted: DeletionStepKind) =>
+    [...last].flatMap(([key, kind]) => (kind === wanted ? [key] : []));
+  return { deleted: new Set(lastly('deleted')), inDoubt: lastly('sending') };
+}
+
 class HttpConnector implements Connector {
   constructor(
     private readonly options: HttpConnectorOptions,
@@ -251,45 +270,57 @@ class HttpConnector implements Connector {
       createHash('sha256')
         .update(JSON.stringify(this.requestFor(spec, { subject, record })))
         .digest('base64url');
-    // Each record's last step (journals of an older format, plain counts, are not steps).
-    const last = new Map<string, 'sending' | 'failed' | 'deleted'>();
-    for (const step of progress?.earlier ?? []) {
-      if (typeof step !== 'object' || step === null) continue;
-      if ('sending' in step) last.set(step.sending, 'sending');
-      if ('failed' in step) last.set(step.failed, 'failed');
-      if ('deleted' in step) last.set(step.deleted, 'deleted');
-    }
-    const deleted = new Set([...last].flatMap(([key, kind]) => (kind === 'deleted' ? [key] : [])));
-    const inDoubt = [...last].flatMap(([key, kind]) => (kind === 'sending' ? [key] : []));
-    // The last attempt ended with these deletes on their way: the service may have done them.
-    // Look before asking again: a delete that succeeded is not resent.
-    if (inDoubt.length > 0) {
-      const stillThere = new Set<string>();
-      for await (const record of this.records(subject)) stillThere.add(keyOf(record));
-      for (const key of inDoubt.filter((k) => !stillThere.has(k))) {
-        deleted.add(key);
-        await progress?.note({ deleted: key });
-      }
-    }
+    const { deleted, inDoubt } = deletionSoFar(progress?.earlier ?? []);
+    if (inDoubt.length > 0) await this.settleInDoubt(subject, inDoubt, keyOf, deleted, progress);
     for await (const record of records ?? (await this.allRecords(subject))) {
       const key = keyOf(record);
       if (deleted.has(key)) continue;
-      await progress?.note({ sending: key });
-      try {
-        await this.send(spec, { subject, record });
-      } catch (error) {
-        const status = axios.isAxiosError(error) ? error.response?.status : undefined;
-        // Gone already (deleted by someone else, or by a call whose answer was lost): as wanted.
-        if (status !== 404) {
-          // An answer that refused it: not in doubt, the next attempt sends it without looking first.
-          if (status !== undefined) await progress?.note({ failed: key });
-          throw error;
-        }
-      }
+      await this.deleteOne(spec, subject, record, key, progress);
+      deleted.add(key);
+    }
+    return { done: true, value: deleted.size };
+  }
+
+  /**
+   * The last attempt ended with these deletes on their way: the service may have done them. Look
+   * before asking again: a delete that succeeded is not resent.
+   */
+  private async settleInDoubt(
+    subject: Subject,
+    inDoubt: string[],
+    keyOf: (record: ConnectorRecord) => string,
+    deleted: Set<string>,
+    progress?: Resumable<DeletionStep>,
+  ): Promise<void> {
+    const stillThere = new Set<string>();
+    for await (const record of this.records(subject)) stillThere.add(keyOf(record));
+    for (const key of inDoubt.filter((k) => !stillThere.has(k))) {
       deleted.add(key);
       await progress?.note({ deleted: key });
     }
-    return { done: true, value: deleted.size };
+  }
+
+  /** One record's delete, its steps journalled around the call. */
+  private async deleteOne(
+    spec: Call,
+    subject: Subject,
+    record: ConnectorRecord,
+    key: string,
+    progress?: Resumable<DeletionStep>,
+  ): Promise<void> {
+    await progress?.note({ sending: key });
+    try {
+      await this.send(spec, { subject, record });
+    } catch (error) {
+      const status = axios.isAxiosError(error) ? error.response?.status : undefined;
+      // Gone already (deleted by someone else, or by a call whose answer was lost): as wanted.
+      if (status !== 404) {
+        // An answer that refused it: not in doubt, the next attempt sends it without looking first.
+        if (status !== undefined) await progress?.note({ failed: key });
+        throw error;
+      }
+    }
+    await progress?.note({ deleted: key });
   }
 
   async deleteSubject(subject: Subject): Promise<Answer<void>> {
@@ -304,15 +335,8 @@ class HttpConnector implements Connector {
 export const httpConnector: ConnectorDefinition<HttpConnectorOptions> = {
   optionsSchema: httpConnectorOptions,
   create(options, context) {
-    const http = connectorHttp(
-      {
-        baseURL: options.base_url,
-        timeoutMs: parseDuration(options.timeout),
-        headers: { Accept: 'application/json', ...authHeaders(options, context.secrets) },
-        maxResponseMb: options.max_response_mb,
-      },
-      context,
-    );
+    const headers = { Accept: 'application/json', ...authHeaders(options, context.secrets) };
+    const http = connectorHttp(options, { headers }, context);
     return new HttpConnector(options, http);
   },
 };

@@ -1,16 +1,14 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { Router } from 'express';
 import { integrationIdSchema } from '../../domain';
 import { ApiError } from '../errors';
-import type { BlobStore } from '../../infra/blob-store';
-import type { CallLog } from '../../infra/call-log';
+import type { RequestDownloads } from '../downloads';
 import type { RequestService } from '../request-service';
-import { sendExport } from './exports';
+import { sendDownload } from './exports';
 import {
   actionBodySchema,
   actionSchema,
   createRequestSchema,
+  idempotencyKeySchema,
   listQuerySchema,
   REQUEST_ID_PATTERN,
   selectionSchema,
@@ -22,16 +20,11 @@ function requestId(raw: string): string {
   return raw;
 }
 
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
-
-export function requestsRouter(requests: RequestService, callLog: CallLog, blobs: BlobStore): Router {
+export function requestsRouter(requests: RequestService, downloads: RequestDownloads): Router {
   const router = Router();
 
   router.post('/requests', async (req, res) => {
-    const idempotencyKey = req.get('idempotency-key');
-    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
-      throw new ApiError('MALFORMED_PARAMETER', 'Idempotency-Key: 1 to 255 printable ASCII characters');
-    }
+    const idempotencyKey = validate(idempotencyKeySchema, req.get('idempotency-key'), 'Idempotency-Key');
     const body = validate(createRequestSchema, req.body ?? {}, 'body');
     const { request, replayed } = await requests.create(body, {
       fingerprint: res.locals.client,
@@ -65,19 +58,11 @@ export function requestsRouter(requests: RequestService, callLog: CallLog, blobs
   router.get('/requests/:id/integrations/:iid/error-log', async (req, res) => {
     const id = requestId(req.params.id);
     const integrationId = validate(integrationIdSchema, req.params.iid, 'integration id');
-    const request = await requests.get(id);
-    const integration = request.integrations.find((i) => i.id === integrationId);
-    if (!integration)
-      throw new ApiError('ROUTE_NOT_FOUND', `integration "${integrationId}" is not part of this request`);
-    const head = { request_id: request.id, integration_id: integration.id, error: integration.error };
-    res.attachment(`${request.id}-${integration.id}-error-log.json`);
-    res.type('application/json');
-    await pipeline(Readable.from(callLog.document(request.id, integration.id, head)), res);
+    await sendDownload(res, await downloads.errorLog(id, integrationId), 'application/json');
   });
 
   router.get('/requests/:id/export', async (req, res) => {
-    const id = requestId(req.params.id);
-    await sendExport(res, id, await blobs.open(await requests.exportOf(id)));
+    await sendDownload(res, await downloads.export(requestId(req.params.id)), 'application/zip');
   });
 
   return router;
