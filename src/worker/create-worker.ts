@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { rm } from 'node:fs/promises';
+import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, HEARTBEAT_EVERY_MS } from '../activities';
 import { createSweepActivities } from '../activities/retention-sweep';
@@ -7,7 +8,6 @@ import type { Environment } from '../config/environment';
 import { DAY_MS, type LetheConfig } from '../domain';
 import { blobStoreFor } from '../config/blob-store';
 import { checkRequestId } from '../infra/blob-store';
-import { temporalClientFor } from '../config/temporal-client';
 import { CallLog } from '../infra/call-log';
 import { BlobJournal } from '../infra/journal';
 import type { Logger } from '../infra/logger';
@@ -23,6 +23,8 @@ export const OWNER_LINK_GRACE_MS = 30 * DAY_MS;
 
 export interface LetheWorkerOptions {
   connection: NativeConnection;
+  /** The process's one Temporal client, on the same connection: what the sweep's activities ask. */
+  client: Client;
   environment: Environment;
   log: Logger;
   /**
@@ -38,14 +40,13 @@ export interface LetheWorkerOptions {
 
 export function createLetheActivities(
   environment: Environment,
-  connection: NativeConnection,
+  client: Client,
   log: Logger,
   metrics?: WorkerMetrics,
 ) {
   // Everything kept about a request (blobs, journal, call log) sits under its prefix in the blob
   // store, which retention removes whole.
   const blobs = blobStoreFor(environment);
-  const client = temporalClientFor(environment, connection);
   const requestActivities = createActivities({
     blobs,
     callLog: new CallLog(blobs),
@@ -113,8 +114,8 @@ export class LetheWorkers {
 }
 
 export async function createLetheWorker(options: LetheWorkerOptions): Promise<LetheWorkers> {
-  const { connection, environment, log, config } = options;
-  const activities = createLetheActivities(environment, connection, log, options.metrics);
+  const { connection, client, environment, log, config } = options;
+  const activities = createLetheActivities(environment, client, log, options.metrics);
   const common = {
     connection,
     namespace: environment.namespace,

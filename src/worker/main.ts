@@ -50,19 +50,21 @@ async function main() {
   const config = loadIntegrationsFile(environment.integrationsFile);
   const connection = await NativeConnection.connect({ address: environment.temporalAddress });
   const metrics = createWorkerMetrics();
-  const workers = await createLetheWorker({ connection, environment, log, config, metrics });
-  const client = temporalClientFor(environment, connection);
-  if (await ensureRetentionSchedule(client, { retention: config.retention, log }))
-    log.info('retention sweep scheduled');
-  log.info({ temporal: environment.temporalAddress, namespace: environment.namespace }, 'worker started');
-  const health =
-    healthPort === undefined
-      ? undefined
-      : serveHealth(workers, metrics, { host: environment.host, port: healthPort });
-  // SIGINT/SIGTERM: the SDK stops polling, lets running activities finish (or hands them on), then run() returns.
-  await workers.run();
-  health?.close();
-  await connection.close();
+  try {
+    const client = temporalClientFor(environment, connection);
+    const workers = await createLetheWorker({ connection, client, environment, log, config, metrics });
+    if (await ensureRetentionSchedule(client, { retention: config.retention, log }))
+      log.info('retention sweep scheduled');
+    log.info({ temporal: environment.temporalAddress, namespace: environment.namespace }, 'worker started');
+    const health =
+      healthPort === undefined
+        ? undefined
+        : serveHealth(workers, metrics, { host: environment.host, port: healthPort });
+    // SIGINT/SIGTERM: the SDK stops polling, lets running activities finish (or hands them on), then run() returns.
+    await workers.run().finally(() => health?.close());
+  } finally {
+    await connection.close();
+  }
   log.info('worker stopped');
 }
 

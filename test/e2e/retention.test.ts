@@ -152,7 +152,7 @@ describe('retention: the outbox (no SMTP_URL) keeps mail per request, and the pu
     });
     assert.equal(environment.smtpUrl, undefined, 'mail goes to the outbox');
     const stack = await getStack('time-skipping');
-    const activities = createLetheActivities(environment, stack.temporal.nativeConnection, stack.log);
+    const activities = createLetheActivities(environment, stack.client, stack.log);
     const warehouse = stack.config.integrations.find(
       (i): i is DirectContactIntegrationConfig => i.id === 'warehouse',
     )!;

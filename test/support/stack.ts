@@ -195,6 +195,7 @@ export class Stack {
 
   async startWorker(): Promise<void> {
     const worker = await createLetheWorker({
+      client: this.client,
       config: this.config,
       connection: this.temporal.nativeConnection,
       environment: this.environment,
