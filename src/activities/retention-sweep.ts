@@ -1,9 +1,9 @@
 import type { Client } from '@temporalio/client';
-import { parseDuration, proofRecordOf, type RequestSnapshot } from '../domain';
+import { proofRecordOf, recordOf, type RequestRecord, type RequestSnapshot } from '../domain';
 import type { BlobStore } from '../infra/blob-store';
 import { keepSweptProof, sweptProofOf } from '../infra/proof-store';
 import type { Logger } from '../infra/logger';
-import { getRequestQuery, REQUEST_MEMO } from '../workflows/definitions';
+import { getRequestQuery, PROOF_MEMO, RECORD_MEMO, REQUEST_MEMO } from '../workflows/definitions';
 
 /** At most this many requests per sweep: the next sweep takes the rest. */
 const SWEEP_PAGE = 500;
@@ -17,23 +17,23 @@ export interface SweepDependencies {
 }
 
 /**
- * For requests whose workflow will never reach its own retention tail: terminated (from the Web UI
- * or the CLI), failed or timed out. Completed requests purged themselves.
+ * Deletes the data of requests whose retention period is over: their workflow completed when
+ * they closed (or was terminated, failed, timed out). Requests that slept out their period on
+ * earlier code purged themselves, and hold their proof in their memo.
  */
 export function createSweepActivities({ client, blobs, purgeRequestData, log }: SweepDependencies) {
   return {
-    /** Ids of requests closed without completing more than `retention` ago, and not yet purged. */
-    async requestsPastRetention(retention: string): Promise<string[]> {
-      const closedBefore = new Date(Date.now() - parseDuration(retention)).toISOString();
+    /** Ids of requests closed before `closedBefore` (ISO 8601), and not yet purged. */
+    async requestsPastRetention(closedBefore: string): Promise<string[]> {
       const query = [
         `WorkflowType = 'PrivacyRequestWorkflow'`,
         `ExecutionStatus != 'Running'`,
-        `ExecutionStatus != 'Completed'`,
         `ExecutionStatus != 'ContinuedAsNew'`,
         `CloseTime < '${closedBefore}'`,
       ].join(' AND ');
       const due: string[] = [];
       for await (const execution of client.workflow.list({ query })) {
+        if (execution.memo?.[PROOF_MEMO]) continue;
         if (!(await sweptProofOf(blobs, execution.workflowId))) due.push(execution.workflowId);
         if (due.length >= SWEEP_PAGE) break;
       }
@@ -45,10 +45,13 @@ export function createSweepActivities({ client, blobs, purgeRequestData, log }: 
       if (await sweptProofOf(blobs, requestId)) return;
       const handle = client.workflow.getHandle(requestId);
       const { memo } = await handle.describe();
-      const snapshot =
-        (memo?.[REQUEST_MEMO] as RequestSnapshot | undefined) ?? (await handle.query(getRequestQuery));
+      const record =
+        (memo?.[RECORD_MEMO] as RequestRecord | undefined) ??
+        recordOf(
+          (memo?.[REQUEST_MEMO] as RequestSnapshot | undefined) ?? (await handle.query(getRequestQuery)),
+        );
       await purgeRequestData(requestId);
-      const proof = proofRecordOf(snapshot, new Date().toISOString());
+      const proof = proofRecordOf(record, new Date().toISOString());
       await keepSweptProof(blobs, proof);
       log.info({ requestId }, 'closed request purged by the retention sweep');
     },

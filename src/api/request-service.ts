@@ -8,8 +8,11 @@ import {
 import {
   newRequestSnapshot,
   presentOwnerTask,
+  parseDuration,
   proofRecordOf,
+  recordOf,
   snapshotOfProof,
+  snapshotOfRecord,
   presentRequest,
   REQUEST_STATES,
   requestState,
@@ -21,12 +24,15 @@ import {
   type Phase,
   type PrivacyRequestInput,
   type ProofRecord,
+  type RequestRecord,
   type RequestSnapshot,
   type RequestView,
 } from '../domain';
 import {
   getRequestQuery,
   PROOF_MEMO,
+  PURGED_STATUS,
+  RECORD_MEMO,
   REQUEST_MEMO,
   integrationActionUpdate,
   ownerReplyUpdate,
@@ -163,7 +169,8 @@ export class RequestService {
 
   /**
    * What one owner is asked, for their page, as the link of round `linkId` sees it; undefined if
-   * the integration is not part of the request.
+   * the integration is not part of the request. The page shows whom the request is about, which
+   * only the workflow holds (its memo does not).
    */
   async ownerTask(
     id: string,
@@ -171,7 +178,10 @@ export class RequestService {
     phase: Phase,
     linkId?: string,
   ): Promise<OwnerTaskView | undefined> {
-    return presentOwnerTask(await this.snapshot(id), integrationId, phase, await this.now(), linkId);
+    const kept = await this.record(id);
+    if ('proof' in kept) throw new ApiError('REQUEST_NOT_FOUND', 'no request with this id');
+    const snapshot = await this.handle(id).query(getRequestQuery);
+    return presentOwnerTask(snapshot, integrationId, phase, await this.now(), linkId);
   }
 
   /** The blob key of the package sent to the subject. */
@@ -195,19 +205,24 @@ export class RequestService {
     return kept.snapshot;
   }
 
-  /** The request's snapshot, or once its data is gone, its proof (for requests purged before proofs: made here). */
+  /**
+   * The request as its memo shows it (its record; the whole snapshot for requests started before
+   * records), or once its data is gone, its proof: in its memo (requests that purged themselves),
+   * or where the retention sweep kept it (requests closed, completed or not). Requests started
+   * before either answer the query; those purged before proofs have their proof made here.
+   */
   private async record(id: string): Promise<{ snapshot: RequestSnapshot } | { proof: ProofRecord }> {
     const handle = this.handle(id);
     const { memo, status } = await handle.describe();
     const proof = memo?.[PROOF_MEMO] as ProofRecord | undefined;
     if (proof) return { proof };
-    // Terminated, its workflow never purged it: the retention sweep did, and kept the proof aside.
-    const swept =
-      status.name === 'RUNNING' || status.name === 'COMPLETED' ? undefined : await this.sweptProof(id);
+    const swept = status.name === 'RUNNING' ? undefined : await this.sweptProof(id);
     if (swept) return { proof: swept };
+    const record = memo?.[RECORD_MEMO] as RequestRecord | undefined;
+    if (record) return { snapshot: snapshotOfRecord(record) };
     const snapshot =
       (memo?.[REQUEST_MEMO] as RequestSnapshot | undefined) ?? (await handle.query(getRequestQuery));
-    return snapshot.purgedAt ? { proof: proofRecordOf(snapshot, snapshot.purgedAt) } : { snapshot };
+    return snapshot.purgedAt ? { proof: proofRecordOf(recordOf(snapshot), snapshot.purgedAt) } : { snapshot };
   }
 
   private async present(snapshot: RequestSnapshot): Promise<RequestView> {
@@ -224,8 +239,7 @@ export class RequestService {
   }): Promise<{ requests: RequestSummary[]; next_page_token: string | null }> {
     // Only values from fixed lists go into the visibility query.
     const checked = listFilterSchema.parse({ status: filter.status, type: filter.type, state: filter.state });
-    // A request's workflow ends when its retention period does: the running ones are the requests.
-    const clauses = [`WorkflowType = 'PrivacyRequestWorkflow'`, `ExecutionStatus = 'Running'`];
+    const clauses = [this.retainedRequests(await this.now())];
     if (checked.status) clauses.push(`${requestStatusAttribute.name} = '${checked.status}'`);
     if (checked.type) clauses.push(`${requestTypeAttribute.name} = '${checked.type}'`);
     if (checked.state) clauses.push(`${requestStateAttribute.name} = '${checked.state}'`);
@@ -277,15 +291,30 @@ export class RequestService {
 
   /** Requests within their retention period, by state: what /metrics reports. */
   async countByState(): Promise<Record<string, number>> {
+    const retained = this.retainedRequests(await this.now());
     const counts = await Promise.all(
       REQUEST_STATES.map(async (state) => {
         const { count } = await this.client.workflow.count(
-          `WorkflowType = 'PrivacyRequestWorkflow' AND ExecutionStatus = 'Running' AND ${requestStateAttribute.name} = '${state}'`,
+          `${retained} AND ${requestStateAttribute.name} = '${state}'`,
         );
         return [state, count] as const;
       }),
     );
     return Object.fromEntries(counts);
+  }
+
+  /**
+   * The requests within their retention period: running, or closed less than the retention period
+   * ago (the sweep deletes their data once it ends). Requests that slept out their period before
+   * completing say they are purged.
+   */
+  private retainedRequests(now: Date): string {
+    const closedSince = new Date(now.getTime() - parseDuration(this.config.retention)).toISOString();
+    return [
+      `WorkflowType = 'PrivacyRequestWorkflow'`,
+      `(ExecutionStatus = 'Running' OR (ExecutionStatus = 'Completed' AND CloseTime > '${closedSince}'))`,
+      `${requestStatusAttribute.name} != '${PURGED_STATUS}'`,
+    ].join(' AND ');
   }
 
   /** Whether Temporal answers: the API is of no use without it. */

@@ -3,6 +3,7 @@ export * from './duration';
 export * from './errors';
 export * from './integration-config';
 export * from './integration-state';
+export * from './owner-answer';
 export * from './privacy-request';
 export * from './request';
 export * from './request-view';
