@@ -6,6 +6,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import {
+  hasDeletionPhase,
   newRequestSnapshot,
   presentOwnerTask,
   parseDuration,
@@ -190,7 +191,7 @@ export class RequestService {
     if (!snapshot.export) {
       throw new ApiError(
         'INVALID_STATE',
-        snapshot.type === 'deletion'
+        hasDeletionPhase(snapshot.type)
           ? 'a deletion request has no export'
           : 'the export is made when the request is sent (after the selection)',
       );

@@ -188,27 +188,32 @@ async function runApiIntegration(
   };
   /** Whether an operator stops the integration within `ms`. */
   const stoppedWithin = (ms: number) => wf.condition(() => mailbox.has('stop'), ms);
+  /** One call or poll: the integration's end, a poll to come, or a failure. */
+  const callOnce = async (): Promise<{ end: IntegrationWorkflowResult } | { pollInMs: number } | Failure> => {
+    try {
+      const result = await mailbox.unlessStopped(call);
+      if (result === 'stopped') return { end: STOPPED };
+      const answer = result.value;
+      if (answer.done)
+        return { end: complete(outcomeOfCall(phase, integration.deletion, answer), answer.ref) };
+      const pending = calls.pending(answer, Date.now());
+      if (pending.recovered) await mailbox.report(SUBMITTED);
+      return 'pollInMs' in pending ? pending : pending.gaveUp;
+    } catch (error) {
+      return failureOf(error);
+    }
+  };
 
   if (!alreadyShownSubmitted(input)) await mailbox.report(SUBMITTED);
   for (;;) {
-    let failure: Failure;
-    try {
-      const result = await mailbox.unlessStopped(call);
-      if (result === 'stopped') return STOPPED;
-      const answer = result.value;
-      if (answer.done) return complete(outcomeOfCall(phase, integration.deletion, answer), answer.ref);
-      const pending = calls.pending(answer, Date.now());
-      if (pending.recovered) await mailbox.report(SUBMITTED);
-      if ('pollInMs' in pending) {
-        if (await stoppedWithin(pending.pollInMs)) return STOPPED;
-        continue;
-      }
-      failure = pending.gaveUp;
-    } catch (error) {
-      failure = failureOf(error);
-      if (failure.interrupted) continue;
+    const called = await callOnce();
+    if ('end' in called) return called.end;
+    if ('pollInMs' in called) {
+      if (await stoppedWithin(called.pollInMs)) return STOPPED;
+      continue;
     }
-    const next = calls.failed(failure, Date.now(), new Date().toISOString());
+    if (called.interrupted) continue;
+    const next = calls.failed(called, Date.now(), new Date().toISOString());
     await mailbox.report(next.status);
     if (next.retryInMs !== undefined) {
       if (await stoppedWithin(next.retryInMs)) return STOPPED;
