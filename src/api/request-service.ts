@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import {
   isGrpcServiceError,
   WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
@@ -214,7 +215,17 @@ export class RequestService {
    */
   private async record(id: string): Promise<{ snapshot: RequestSnapshot } | { proof: ProofRecord }> {
     const handle = this.handle(id);
-    const { memo, status } = await handle.describe();
+    const described = await handle.describe().catch((error: unknown) => {
+      if (error instanceof WorkflowNotFoundError) return error;
+      throw error;
+    });
+    if (described instanceof WorkflowNotFoundError) {
+      // Swept, then deleted by Temporal once the namespace's retention passed: the proof remains.
+      const swept = await this.sweptProof(id);
+      if (swept) return { proof: swept };
+      throw described;
+    }
+    const { memo, status } = described;
     const proof = memo?.[PROOF_MEMO] as ProofRecord | undefined;
     if (proof) return { proof };
     const swept = status.name === 'RUNNING' ? undefined : await this.sweptProof(id);

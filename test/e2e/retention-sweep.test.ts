@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import path from 'node:path';
+import { FileBlobStore } from '../../src/infra/blob-store';
+import { keepSweptProof, sweptProofOf } from '../../src/infra/proof-store';
 import { RETENTION_SWEEP_SCHEDULE, TASK_QUEUE } from '../../src/workflows/definitions';
 import { ensureRetentionSchedule } from '../../src/worker/retention-schedule';
 import { filesHolding } from '../support/forgetting';
@@ -9,6 +12,7 @@ describe('retention sweep: a terminated request is purged when its retention end
   this.timeout(90_000);
   const suite = useStack();
   let sweeps = 0;
+  const blobs = () => new FileBlobStore(path.join(suite.stack.dataDir, 'blobs'));
   const sweep = (retention: string) =>
     suite.stack.client.workflow.execute('RetentionSweepWorkflow', {
       workflowId: `test-retention-sweep-${Date.now()}-${sweeps++}`,
@@ -71,6 +75,15 @@ describe('retention sweep: a terminated request is purged when its retention end
     await sweep('1s');
     const again = await call(suite.stack.apiUrl, 'GET', `/v1/requests/${created.id}`);
     assert.equal(again.body.purged_at, res.body.purged_at, 'a second sweep leaves it, and its proof, alone');
+
+    // Temporal deletes closed workflows once the namespace's retention passes: the proof still answers.
+    const proof = (await sweptProofOf(blobs(), created.id))!;
+    const forgotten = `req_${'z'.repeat(26)}`;
+    await keepSweptProof(blobs(), { ...proof, id: forgotten });
+    const gone = await call(suite.stack.apiUrl, 'GET', `/v1/requests/${forgotten}`);
+    assert.equal(gone.status, 200, 'a request whose workflow Temporal deleted answers from its proof');
+    assert.equal(gone.body.purged_at, res.body.purged_at);
+    assert.equal((await call(suite.stack.apiUrl, 'GET', `/v1/requests/req_${'y'.repeat(26)}`)).status, 404);
   });
 
   it('the worker creates the sweep’s schedule once, however many workers start, and keeps its retention current', async () => {
@@ -78,7 +91,15 @@ describe('retention sweep: a terminated request is purged when its retention end
       .getHandle(RETENTION_SWEEP_SCHEDULE)
       .delete()
       .catch(() => undefined);
+    const namespace = suite.stack.client.options.namespace;
+    const keptFor = async () =>
+      Number(
+        (await suite.stack.client.workflowService.describeNamespace({ namespace })).config
+          ?.workflowExecutionRetentionTtl?.seconds,
+      ) / 86_400;
+    assert.ok((await keptFor()) < 30, 'the dev server keeps closed workflows a day');
     assert.equal(await ensureRetentionSchedule(suite.stack.client, { retention: '30d' }), true);
+    assert.equal(await keptFor(), 32, 'closed requests are kept past their retention, for the sweep to find');
     assert.equal(await ensureRetentionSchedule(suite.stack.client, { retention: '30d' }), false);
     const schedule = await suite.stack.client.schedule.getHandle(RETENTION_SWEEP_SCHEDULE).describe();
     assert.equal(schedule.action.type, 'startWorkflow');
