@@ -60,15 +60,19 @@ function accepted<T>(decision: Decision<T>): asserts decision is { accepted: tru
 
 const nowIso = () => new Date().toISOString();
 
-/**
- * A command to an integration's workflow. It may have just finished (a phase closing as an owner
- * answers): then there is nobody left to tell, and the request's own record already holds the decision.
- */
-const tell = (requestId: string) => (order: IntegrationOrder) =>
-  wf
-    .getExternalWorkflowHandle(integrationWorkflowId(requestId, order.integrationId, order.phase))
-    .signal(integrationCommandSignal, order.command)
-    .catch(() => undefined);
+/** One request's run: its lifecycle, and what its workflow's parts share. */
+interface Run {
+  life: RequestLifecycle;
+  /** Cancelled from outside (the Web UI's "Request Cancellation", `temporal workflow cancel`). */
+  root: wf.CancellationScope;
+  /**
+   * A command to an integration's workflow. It may have just finished (a phase closing as an owner
+   * answers): then there is nobody left to tell, and the request's own record already holds the decision.
+   */
+  tell(order: IntegrationOrder): Promise<void>;
+  /** Every integration's run so far; none rejects, so a cancelled request can wait for them all. */
+  inFlight: Promise<void>[];
+}
 
 /**
  * One privacy request: the access phase across every integration, stage by stage; the selection
@@ -80,11 +84,43 @@ export async function PrivacyRequestWorkflow(
   input: PrivacyRequestInput,
 ): Promise<RequestRecord | RequestSnapshot | ProofRecord> {
   const life = new RequestLifecycle(input);
-  /** Cancelled from outside (the Web UI's "Request Cancellation", `temporal workflow cancel`). */
-  const root = wf.CancellationScope.current();
   const publisher = startPublishing(life);
-  const tellIntegration = tell(input.id);
+  const run: Run = {
+    life,
+    root: wf.CancellationScope.current(),
+    tell: (order) =>
+      wf
+        .getExternalWorkflowHandle(integrationWorkflowId(input.id, order.integrationId, order.phase))
+        .signal(integrationCommandSignal, order.command)
+        .catch(() => undefined),
+    inFlight: [],
+  };
+  handleMessages(run);
 
+  try {
+    await runRequest(run);
+  } catch (error) {
+    if (!run.root.consideredCancelled) throw error;
+    await wf.CancellationScope.nonCancellable(async () => {
+      // Its integrations' workflows are cancelled with it: once they have stopped, it closes.
+      await Promise.all(run.inFlight);
+      life.cancelled(nowIso());
+    });
+  }
+
+  // Closed, it is not cancelled any more, and has nothing left to do: its record stays readable
+  // in its memo, and the retention sweep deletes its data when the period ends. Requests started
+  // before slept out the period, then deleted their data themselves.
+  return wf.CancellationScope.nonCancellable(async () => {
+    if (wf.patched('closed-request-completes')) return publisher.close();
+    await wf.sleep(parseDuration(input.retention ?? DEFAULT_RETENTION));
+    await purgeActivities.purgeRequestData(input.id);
+    return publisher.forget();
+  });
+}
+
+/** Every message the request takes: the lifecycle decides (the validators) and changes; this tells the integrations. */
+function handleMessages({ life, tell }: Run): void {
   wf.setHandler(getRequestQuery, () => life.request);
   wf.setHandler(phaseReportSignal, (report) => life.report(report));
   wf.setHandler(
@@ -92,7 +128,7 @@ export async function PrivacyRequestWorkflow(
     async (action) => {
       const decision = life.act(action, new Date());
       accepted(decision);
-      if (decision.tell) await tellIntegration(decision.tell);
+      if (decision.tell) await tell(decision.tell);
       return life.request;
     },
     { validator: (action) => accepted(life.decideAction(action, new Date())) },
@@ -102,7 +138,7 @@ export async function PrivacyRequestWorkflow(
     async (reply) => {
       const decision = life.answerOwner(reply);
       accepted(decision);
-      await tellIntegration(decision.tell);
+      await tell(decision.tell);
       return life.request;
     },
     { validator: (reply) => accepted(life.decideOwnerReply(reply)) },
@@ -119,98 +155,76 @@ export async function PrivacyRequestWorkflow(
     },
     { validator: ({ integrations }) => accepted(life.decideSelection(integrations)) },
   );
+}
 
-  /** Every integration's run so far; none rejects, so a cancelled request can wait for them all. */
-  const inFlight: Promise<void>[] = [];
+async function runRequest(run: Run): Promise<void> {
+  const { life } = run;
+  await runPhase(run, 'access');
+  life.finishAccess();
+  if (!life.hasSelection) await wf.condition(() => life.hasSelection);
+  if (life.startDeletion()) await runPhase(run, 'deletion');
+  life.finishPhases(nowIso());
+  if (life.needsExport) {
+    try {
+      life.exported(await exportActivities.buildExport(life.exportInput()), nowIso());
+    } catch (error) {
+      if (run.root.consideredCancelled) throw error;
+      life.exportFailed(nowIso());
+    }
+  }
+  life.close();
+}
 
-  /** Runs one integration's workflow to its end, again after an operator's retry of one that failed. */
-  async function runIntegration(integrationId: string, phase: Phase): Promise<void> {
-    const workflowId = integrationWorkflowId(input.id, integrationId, phase);
-    for (;;) {
-      try {
-        const child = await wf.startChild(IntegrationWorkflow, {
-          workflowId,
-          // A new run only where the last one failed (an operator's retry): a request reset to an
-          // earlier point finds the integrations its earlier run started, and takes them over below.
-          workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-          // Nothing of a request runs once it has ended.
-          parentClosePolicy: 'TERMINATE',
-          cancellationType: 'WAIT_CANCELLATION_COMPLETED',
-          args: [life.task(integrationId, phase)],
-        });
-        const stop = life.started(integrationId, phase);
-        if (stop) await tellIntegration(stop);
-        return life.ended(integrationId, phase, await child.result());
-      } catch (error) {
-        life.interrupted(integrationId);
-        if (root.consideredCancelled) return;
-        if (error instanceof WorkflowExecutionAlreadyStartedError) {
-          const found = await takeoverActivities
-            .takeOverIntegration(workflowId)
-            .catch(() => ({ kind: 'none' }) as const);
-          if (found.kind === 'completed') return life.ended(integrationId, phase, found.result);
-          if (found.kind === 'terminated') continue;
-        }
-        life.failed(integrationId, phase, nowIso());
-        const retried = await wf
-          .condition(() => life.decidedAfterFailure(integrationId, phase))
-          .then(
-            () => life.takeRelaunch(integrationId),
-            // Cancelled while it waited for an operator: the request closes.
-            () => false,
-          );
-        if (!retried) return;
+async function runPhase(run: Run, phase: Phase): Promise<void> {
+  const { life } = run;
+  for (const stage of life.stages) {
+    const runs = life.openStage(phase, stage).map((id) => runIntegration(run, id, phase));
+    run.inFlight.push(...runs);
+    await wf.condition(() => life.isStageSettled(phase, stage));
+    await Promise.all(life.closeStage(phase).map(run.tell));
+    await Promise.all(runs);
+  }
+}
+
+/** Runs one integration's workflow to its end, again after an operator's retry of one that failed. */
+async function runIntegration({ life, root, tell }: Run, integrationId: string, phase: Phase): Promise<void> {
+  const workflowId = integrationWorkflowId(life.request.id, integrationId, phase);
+  for (;;) {
+    try {
+      const child = await wf.startChild(IntegrationWorkflow, {
+        workflowId,
+        // A new run only where the last one failed (an operator's retry): a request reset to an
+        // earlier point finds the integrations its earlier run started, and takes them over below.
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+        // Nothing of a request runs once it has ended.
+        parentClosePolicy: 'TERMINATE',
+        cancellationType: 'WAIT_CANCELLATION_COMPLETED',
+        args: [life.task(integrationId, phase)],
+      });
+      const stop = life.started(integrationId, phase);
+      if (stop) await tell(stop);
+      return life.ended(integrationId, phase, await child.result());
+    } catch (error) {
+      life.interrupted(integrationId);
+      if (root.consideredCancelled) return;
+      if (error instanceof WorkflowExecutionAlreadyStartedError) {
+        const found = await takeoverActivities
+          .takeOverIntegration(workflowId)
+          .catch(() => ({ kind: 'none' }) as const);
+        if (found.kind === 'completed') return life.ended(integrationId, phase, found.result);
+        if (found.kind === 'terminated') continue;
       }
+      life.failed(integrationId, phase, nowIso());
+      const retried = await wf
+        .condition(() => life.decidedAfterFailure(integrationId, phase))
+        .then(
+          () => life.takeRelaunch(integrationId),
+          // Cancelled while it waited for an operator: the request closes.
+          () => false,
+        );
+      if (!retried) return;
     }
   }
-
-  async function runPhase(phase: Phase): Promise<void> {
-    for (const stage of life.stages) {
-      const runs = life.openStage(phase, stage).map((id) => runIntegration(id, phase));
-      inFlight.push(...runs);
-      await wf.condition(() => life.isStageSettled(phase, stage));
-      await Promise.all(life.closeStage(phase).map(tellIntegration));
-      await Promise.all(runs);
-    }
-  }
-
-  async function runRequest(): Promise<void> {
-    await runPhase('access');
-    life.finishAccess();
-    if (!life.hasSelection) await wf.condition(() => life.hasSelection);
-    if (life.startDeletion()) await runPhase('deletion');
-    life.finishPhases(nowIso());
-    if (life.needsExport) {
-      try {
-        life.exported(await exportActivities.buildExport(life.exportInput()), nowIso());
-      } catch (error) {
-        if (root.consideredCancelled) throw error;
-        life.exportFailed(nowIso());
-      }
-    }
-    life.close();
-  }
-
-  try {
-    await runRequest();
-  } catch (error) {
-    if (!root.consideredCancelled) throw error;
-    await wf.CancellationScope.nonCancellable(async () => {
-      // Its integrations' workflows are cancelled with it: once they have stopped, it closes.
-      await Promise.all(inFlight);
-      life.cancelled(nowIso());
-    });
-  }
-
-  // Closed, it is not cancelled any more, and has nothing left to do: its record stays readable
-  // in its memo, and the retention sweep deletes its data when the period ends. Requests started
-  // before slept out the period, then deleted their data themselves.
-  return wf.CancellationScope.nonCancellable(async () => {
-    if (wf.patched('closed-request-completes')) return publisher.close();
-    await wf.sleep(parseDuration(input.retention ?? DEFAULT_RETENTION));
-    await purgeActivities.purgeRequestData(input.id);
-    return publisher.forget();
-  });
 }
 
 /**
