@@ -251,17 +251,23 @@ export class RequestService {
   }): Promise<{ requests: RequestSummary[]; next_page_token: string | null }> {
     // Only values from fixed lists go into the visibility query.
     const checked = listFilterSchema.parse({ status: filter.status, type: filter.type, state: filter.state });
-    const clauses = [this.retainedRequests(await this.now())];
-    if (checked.status) clauses.push(`${requestStatusAttribute.name} = '${checked.status}'`);
-    if (checked.type) clauses.push(`${requestTypeAttribute.name} = '${checked.type}'`);
-    if (checked.state) clauses.push(`${requestStateAttribute.name} = '${checked.state}'`);
-    const query = clauses.join(' AND ');
+    const queryOf = (closedSince: string) => {
+      const clauses = [this.retainedRequests(closedSince)];
+      if (checked.status) clauses.push(`${requestStatusAttribute.name} = '${checked.status}'`);
+      if (checked.type) clauses.push(`${requestTypeAttribute.name} = '${checked.type}'`);
+      if (checked.state) clauses.push(`${requestStateAttribute.name} = '${checked.state}'`);
+      return clauses.join(' AND ');
+    };
+    // Later pages list with the first page's cutoff, or they would page through another list.
+    const page = filter.page_token ? this.pageTokens.open(filter.page_token, queryOf) : undefined;
+    const closedSince = page?.pinned || (await this.retentionCutoff());
+    const query = queryOf(closedSince);
     const response = await this.client.workflowService
       .listWorkflowExecutions({
         namespace: this.client.options.namespace,
         query,
         pageSize: filter.limit,
-        nextPageToken: filter.page_token ? this.pageTokens.open(filter.page_token, query) : undefined,
+        nextPageToken: page?.temporalToken,
       })
       .catch((error: unknown) => {
         // A token signed before Temporal's visibility store changed: the client lists again.
@@ -297,13 +303,13 @@ export class RequestService {
     const token = response.nextPageToken;
     return {
       requests,
-      next_page_token: token && token.length > 0 ? this.pageTokens.seal(token, query) : null,
+      next_page_token: token && token.length > 0 ? this.pageTokens.seal(token, query, closedSince) : null,
     };
   }
 
   /** Requests within their retention period, by state: what /metrics reports. */
   async countByState(): Promise<Record<string, number>> {
-    const retained = this.retainedRequests(await this.now());
+    const retained = this.retainedRequests(await this.retentionCutoff());
     const counts = await Promise.all(
       REQUEST_STATES.map(async (state) => {
         const { count } = await this.client.workflow.count(
@@ -320,13 +326,17 @@ export class RequestService {
    * ago (the sweep deletes their data once it ends). Requests that slept out their period before
    * completing say they are purged.
    */
-  private retainedRequests(now: Date): string {
-    const closedSince = new Date(now.getTime() - parseDuration(this.config.retention)).toISOString();
+  private retainedRequests(closedSince: string): string {
     return [
       `WorkflowType = 'PrivacyRequestWorkflow'`,
       `(ExecutionStatus = 'Running' OR (ExecutionStatus = 'Completed' AND CloseTime > '${closedSince}'))`,
       `${requestStatusAttribute.name} != '${PURGED_STATUS}'`,
     ].join(' AND ');
+  }
+
+  /** When a request must have closed since to be within its retention period now (ISO 8601). */
+  private async retentionCutoff(): Promise<string> {
+    return new Date((await this.now()).getTime() - parseDuration(this.config.retention)).toISOString();
   }
 
   /** Whether Temporal answers: the API is of no use without it. */
