@@ -1,5 +1,12 @@
 import type { Client } from '@temporalio/client';
-import { proofRecordOf, recordOf, type RequestRecord, type RequestSnapshot } from '../domain';
+import {
+  DURATION_PATTERN,
+  parseDuration,
+  proofRecordOf,
+  recordOf,
+  type RequestRecord,
+  type RequestSnapshot,
+} from '../domain';
 import type { BlobStore } from '../infra/blob-store';
 import { keepSweptProof, sweptProofOf } from '../infra/proof-store';
 import type { Logger } from '../infra/logger';
@@ -23,8 +30,14 @@ export interface SweepDependencies {
  */
 export function createSweepActivities({ client, blobs, purgeRequestData, log }: SweepDependencies) {
   return {
-    /** Ids of requests closed before `closedBefore` (ISO 8601), and not yet purged. */
+    /**
+     * Ids of requests closed before `closedBefore` (ISO 8601), and not yet purged. A sweep started
+     * before the workflow counted the period passes the retention itself ("30d"): counted from now.
+     */
     async requestsPastRetention(closedBefore: string): Promise<string[]> {
+      if (DURATION_PATTERN.test(closedBefore))
+        closedBefore = new Date(Date.now() - parseDuration(closedBefore)).toISOString();
+      if (Number.isNaN(Date.parse(closedBefore))) throw new Error(`not a time: ${closedBefore}`);
       const query = [
         `WorkflowType = 'PrivacyRequestWorkflow'`,
         `ExecutionStatus != 'Running'`,
