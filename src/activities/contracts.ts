@@ -1,4 +1,5 @@
 /** The activities' inputs and results: what crosses from workflow code to I/O and back. */
+import type { CallAnswer } from '../domain/api-calls';
 import type {
   ApiIntegrationConfig,
   DirectContactIntegrationConfig,
@@ -23,9 +24,7 @@ export interface ConnectorCallInput {
  * Where a connector call left things: done, with a count (and, for access, where the records
  * are; null for a deletion the service did not count), or a job the service works on, to be polled.
  */
-export type ConnectorStep =
-  | { done: true; count: number | null; ref?: string }
-  | { done: false; job: string; pollEveryMs: number; giveUpAfterMs: number };
+export type ConnectorStep = CallAnswer;
 
 export interface OwnerRequestInput {
   requestId: string;

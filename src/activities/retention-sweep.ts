@@ -1,10 +1,16 @@
 import type { Client } from '@temporalio/client';
-import { parseDuration, proofRecordOf, type RequestSnapshot } from '../domain';
+import {
+  DURATION_PATTERN,
+  parseDuration,
+  proofRecordOf,
+  recordOf,
+  type RequestRecord,
+  type RequestSnapshot,
+} from '../domain';
 import type { BlobStore } from '../infra/blob-store';
 import { keepSweptProof, sweptProofOf } from '../infra/proof-store';
 import type { Logger } from '../infra/logger';
-import { getRequestQuery, REQUEST_MEMO } from '../workflows/definitions';
-import { PrivacyRequestWorkflow } from '../workflows';
+import { getRequestQuery, PROOF_MEMO, RECORD_MEMO, REQUEST_MEMO } from '../workflows/definitions';
 
 /** At most this many requests per sweep: the next sweep takes the rest. */
 const SWEEP_PAGE = 500;
@@ -24,8 +30,9 @@ export interface ClosedRequestRun {
 }
 
 /**
- * For requests whose workflow will never reach its own retention tail: terminated (from the Web UI
- * or the CLI), failed or timed out. Completed requests purged themselves.
+ * Deletes the data of requests whose retention period is over: their workflow completed when
+ * they closed (or was terminated, failed, timed out). Requests that slept out their period on
+ * earlier code purged themselves, and hold their proof in their memo.
  */
 export function createSweepActivities({ client, blobs, purgeRequestData, log }: SweepDependencies) {
   /**
@@ -38,18 +45,23 @@ export function createSweepActivities({ client, blobs, purgeRequestData, log }: 
   }
 
   return {
-    /** Requests closed without completing more than `retention` ago, and not yet purged. */
-    async requestsPastRetention(retention: string): Promise<ClosedRequestRun[]> {
-      const closedBefore = new Date(Date.now() - parseDuration(retention)).toISOString();
+    /**
+     * Requests closed before `closedBefore` (ISO 8601), and not yet purged. A sweep started
+     * before the workflow counted the period passes the retention itself ("30d"): counted from now.
+     */
+    async requestsPastRetention(closedBefore: string): Promise<ClosedRequestRun[]> {
+      if (DURATION_PATTERN.test(closedBefore))
+        closedBefore = new Date(Date.now() - parseDuration(closedBefore)).toISOString();
+      if (Number.isNaN(Date.parse(closedBefore))) throw new Error(`not a time: ${closedBefore}`);
       const query = [
-        `WorkflowType = '${PrivacyRequestWorkflow.name}'`,
+        `WorkflowType = 'PrivacyRequestWorkflow'`,
         `ExecutionStatus != 'Running'`,
-        `ExecutionStatus != 'Completed'`,
         `ExecutionStatus != 'ContinuedAsNew'`,
         `CloseTime < '${closedBefore}'`,
       ].join(' AND ');
       const due: ClosedRequestRun[] = [];
       for await (const execution of client.workflow.list({ query })) {
+        if (execution.memo?.[PROOF_MEMO]) continue;
         const run = { requestId: execution.workflowId, runId: execution.runId };
         if (!(await sweptProofOf(blobs, run.requestId)) && (await isLatestAndClosed(run))) due.push(run);
         if (due.length >= SWEEP_PAGE) break;
@@ -70,10 +82,13 @@ export function createSweepActivities({ client, blobs, purgeRequestData, log }: 
       }
       const handle = client.workflow.getHandle(requestId, runId);
       const { memo } = await handle.describe();
-      const snapshot =
-        (memo?.[REQUEST_MEMO] as RequestSnapshot | undefined) ?? (await handle.query(getRequestQuery));
+      const record =
+        (memo?.[RECORD_MEMO] as RequestRecord | undefined) ??
+        recordOf(
+          (memo?.[REQUEST_MEMO] as RequestSnapshot | undefined) ?? (await handle.query(getRequestQuery)),
+        );
       await purgeRequestData(requestId);
-      const proof = proofRecordOf(snapshot, new Date().toISOString());
+      const proof = proofRecordOf(record, new Date().toISOString());
       await keepSweptProof(blobs, proof);
       log.info({ requestId }, 'closed request purged by the retention sweep');
     },

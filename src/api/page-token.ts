@@ -12,15 +12,22 @@ const queryDigest = (query: string) => createHash('sha256').update(query).digest
 /**
  * The list's next_page_token: Temporal's token, signed by Lethe. Temporal takes some 19 s to
  * refuse a token it did not make, so a token Lethe did not make for this query never reaches it.
+ * `pinned`: what the first page fixed that every later one must reuse (the list's retention
+ * cutoff, which would otherwise move between pages); signed with the rest.
  */
 export function pageTokens(secrets: SecretList) {
   return {
-    seal(temporalToken: Uint8Array, query: string): string {
+    seal(temporalToken: Uint8Array, query: string, pinned = ''): string {
       const expiresAt = Math.floor(Date.now() / 1000) + LIFETIME_SECONDS;
-      const payload = { t: Buffer.from(temporalToken).toString('base64url'), q: queryDigest(query) };
+      const payload = {
+        t: Buffer.from(temporalToken).toString('base64url'),
+        q: queryDigest(query),
+        p: pinned,
+      };
       return signToken(PURPOSE, payload, expiresAt, secrets);
     },
-    open(token: string, query: string): Buffer {
+    /** `queryOf`: the query of the list, given what its first page pinned. */
+    open(token: string, queryOf: (pinned: string) => string): { temporalToken: Buffer; pinned: string } {
       const check = verifyToken(PURPOSE, token, secrets, new Date());
       if (!check.valid && check.reason === 'expired') {
         throw new ApiError(
@@ -28,13 +35,18 @@ export function pageTokens(secrets: SecretList) {
           'query.page_token: expired; list again from the first page',
         );
       }
-      if (!check.valid || typeof check.payload.t !== 'string' || check.payload.q !== queryDigest(query)) {
+      const pinned = check.valid && typeof check.payload.p === 'string' ? check.payload.p : '';
+      if (
+        !check.valid ||
+        typeof check.payload.t !== 'string' ||
+        check.payload.q !== queryDigest(queryOf(pinned))
+      ) {
         throw new ApiError(
           'MALFORMED_PARAMETER',
           'query.page_token: not a next_page_token from a previous page',
         );
       }
-      return Buffer.from(check.payload.t, 'base64url');
+      return { temporalToken: Buffer.from(check.payload.t, 'base64url'), pinned };
     },
   };
 }

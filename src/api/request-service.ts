@@ -2,15 +2,20 @@ import { createHash, randomBytes } from 'node:crypto';
 import {
   isGrpcServiceError,
   WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
 import { decodeMapFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import {
+  hasDeletionPhase,
   newRequestSnapshot,
   presentOwnerTask,
+  parseDuration,
   proofRecordOf,
+  recordOf,
   snapshotOfProof,
+  snapshotOfRecord,
   presentRequest,
   REQUEST_STATES,
   requestState,
@@ -22,12 +27,15 @@ import {
   type Phase,
   type PrivacyRequestInput,
   type ProofRecord,
+  type RequestRecord,
   type RequestSnapshot,
   type RequestView,
 } from '../domain';
 import {
   getRequestQuery,
   PROOF_MEMO,
+  PURGED_STATUS,
+  RECORD_MEMO,
   REQUEST_MEMO,
   integrationActionUpdate,
   ownerReplyUpdate,
@@ -176,7 +184,8 @@ export class RequestService {
 
   /**
    * What one owner is asked, for their page, as the link of round `linkId` sees it; undefined if
-   * the integration is not part of the request.
+   * the integration is not part of the request. The page shows whom the request is about, which
+   * only the workflow holds (its memo does not).
    */
   async ownerTask(
     id: string,
@@ -184,7 +193,10 @@ export class RequestService {
     phase: Phase,
     linkId?: string,
   ): Promise<OwnerTaskView | undefined> {
-    return presentOwnerTask(await this.snapshot(id), integrationId, phase, await this.now(), linkId);
+    const kept = await this.record(id);
+    if ('proof' in kept) throw new ApiError('REQUEST_NOT_FOUND', 'no request with this id');
+    const snapshot = await this.handle(id).query(getRequestQuery);
+    return presentOwnerTask(snapshot, integrationId, phase, await this.now(), linkId);
   }
 
   /** The blob key of the package sent to the subject. */
@@ -193,7 +205,7 @@ export class RequestService {
     if (!snapshot.export) {
       throw new ApiError(
         'INVALID_STATE',
-        snapshot.type === 'deletion'
+        hasDeletionPhase(snapshot.type)
           ? 'a deletion request has no export'
           : 'the export is made when the request is sent (after the selection)',
       );
@@ -208,19 +220,34 @@ export class RequestService {
     return kept.snapshot;
   }
 
-  /** The request's snapshot, or once its data is gone, its proof (for requests purged before proofs: made here). */
+  /**
+   * The request as its memo shows it (its record; the whole snapshot for requests started before
+   * records), or once its data is gone, its proof: in its memo (requests that purged themselves),
+   * or where the retention sweep kept it (requests closed, completed or not). Requests started
+   * before either answer the query; those purged before proofs have their proof made here.
+   */
   private async record(id: string): Promise<{ snapshot: RequestSnapshot } | { proof: ProofRecord }> {
     const handle = this.handle(id);
-    const { memo, status } = await handle.describe();
+    const described = await handle.describe().catch((error: unknown) => {
+      if (error instanceof WorkflowNotFoundError) return error;
+      throw error;
+    });
+    if (described instanceof WorkflowNotFoundError) {
+      // Swept, then deleted by Temporal once the namespace's retention passed: the proof remains.
+      const swept = await this.sweptProof(id);
+      if (swept) return { proof: swept };
+      throw described;
+    }
+    const { memo, status } = described;
     const proof = memo?.[PROOF_MEMO] as ProofRecord | undefined;
     if (proof) return { proof };
-    // Terminated, its workflow never purged it: the retention sweep did, and kept the proof aside.
-    const swept =
-      status.name === 'RUNNING' || status.name === 'COMPLETED' ? undefined : await this.sweptProof(id);
+    const swept = status.name === 'RUNNING' ? undefined : await this.sweptProof(id);
     if (swept) return { proof: swept };
+    const record = memo?.[RECORD_MEMO] as RequestRecord | undefined;
+    if (record) return { snapshot: snapshotOfRecord(record) };
     const snapshot =
       (memo?.[REQUEST_MEMO] as RequestSnapshot | undefined) ?? (await handle.query(getRequestQuery));
-    return snapshot.purgedAt ? { proof: proofRecordOf(snapshot, snapshot.purgedAt) } : { snapshot };
+    return snapshot.purgedAt ? { proof: proofRecordOf(recordOf(snapshot), snapshot.purgedAt) } : { snapshot };
   }
 
   private async present(snapshot: RequestSnapshot): Promise<RequestView> {
@@ -237,18 +264,23 @@ export class RequestService {
   }): Promise<{ requests: RequestSummary[]; next_page_token: string | null }> {
     // Only values from fixed lists go into the visibility query.
     const checked = listFilterSchema.parse({ status: filter.status, type: filter.type, state: filter.state });
-    // A request's workflow ends when its retention period does: the running ones are the requests.
-    const clauses = [`WorkflowType = '${PrivacyRequestWorkflow.name}'`, `ExecutionStatus = 'Running'`];
-    if (checked.status) clauses.push(`${requestStatusAttribute.name} = '${checked.status}'`);
-    if (checked.type) clauses.push(`${requestTypeAttribute.name} = '${checked.type}'`);
-    if (checked.state) clauses.push(`${requestStateAttribute.name} = '${checked.state}'`);
-    const query = clauses.join(' AND ');
+    const queryOf = (closedSince: string) => {
+      const clauses = [this.retainedRequests(closedSince)];
+      if (checked.status) clauses.push(`${requestStatusAttribute.name} = '${checked.status}'`);
+      if (checked.type) clauses.push(`${requestTypeAttribute.name} = '${checked.type}'`);
+      if (checked.state) clauses.push(`${requestStateAttribute.name} = '${checked.state}'`);
+      return clauses.join(' AND ');
+    };
+    // Later pages list with the first page's cutoff, or they would page through another list.
+    const page = filter.page_token ? this.pageTokens.open(filter.page_token, queryOf) : undefined;
+    const closedSince = page?.pinned || (await this.retentionCutoff());
+    const query = queryOf(closedSince);
     const response = await this.client.workflowService
       .listWorkflowExecutions({
         namespace: this.client.options.namespace,
         query,
         pageSize: filter.limit,
-        nextPageToken: filter.page_token ? this.pageTokens.open(filter.page_token, query) : undefined,
+        nextPageToken: page?.temporalToken,
       })
       .catch((error: unknown) => {
         // A token signed before Temporal's visibility store changed: the client lists again.
@@ -284,21 +316,40 @@ export class RequestService {
     const token = response.nextPageToken;
     return {
       requests,
-      next_page_token: token && token.length > 0 ? this.pageTokens.seal(token, query) : null,
+      next_page_token: token && token.length > 0 ? this.pageTokens.seal(token, query, closedSince) : null,
     };
   }
 
   /** Requests within their retention period, by state: what /metrics reports. */
   async countByState(): Promise<Record<string, number>> {
+    const retained = this.retainedRequests(await this.retentionCutoff());
     const counts = await Promise.all(
       REQUEST_STATES.map(async (state) => {
         const { count } = await this.client.workflow.count(
-          `WorkflowType = '${PrivacyRequestWorkflow.name}' AND ExecutionStatus = 'Running' AND ${requestStateAttribute.name} = '${state}'`,
+          `${retained} AND ${requestStateAttribute.name} = '${state}'`,
         );
         return [state, count] as const;
       }),
     );
     return Object.fromEntries(counts);
+  }
+
+  /**
+   * The requests within their retention period: running, or closed less than the retention period
+   * ago (the sweep deletes their data once it ends). Requests that slept out their period before
+   * completing say they are purged.
+   */
+  private retainedRequests(closedSince: string): string {
+    return [
+      `WorkflowType = 'PrivacyRequestWorkflow'`,
+      `(ExecutionStatus = 'Running' OR (ExecutionStatus = 'Completed' AND CloseTime > '${closedSince}'))`,
+      `${requestStatusAttribute.name} != '${PURGED_STATUS}'`,
+    ].join(' AND ');
+  }
+
+  /** When a request must have closed since to be within its retention period now (ISO 8601). */
+  private async retentionCutoff(): Promise<string> {
+    return new Date((await this.now()).getTime() - parseDuration(this.config.retention)).toISOString();
   }
 
   /** Whether Temporal answers: the API is of no use without it. */

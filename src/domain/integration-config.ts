@@ -1,11 +1,13 @@
 import { z } from 'zod';
-import { DEFAULT_RETENTION } from './privacy-request';
 import { DURATION_PATTERN, parseDuration } from './duration';
 
 export const durationSchema = z
   .string()
   .regex(DURATION_PATTERN, 'must be a duration such as 14d, 36h, 90s or 250ms')
   .refine((text) => !DURATION_PATTERN.test(text) || parseDuration(text) > 0, 'must be longer than zero');
+
+/** How long a closed request's data is kept unless the configuration says otherwise. */
+export const DEFAULT_RETENTION = '30d';
 
 /** Secrets are named by environment variable in configuration, never written there. */
 export const envVariableSchema = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must name an environment variable');

@@ -41,6 +41,7 @@ export type PhaseOutcome =
   | { kind: 'nothing_to_delete' }
   | { kind: 'data_found_not_deleted' };
 
+/** The API's word for an integration's phase, derived from its `PhaseStatus` by `describePhase`. */
 export const INTEGRATION_STATES = ['Not Started', 'Pending', 'Processing', 'Error', 'Complete'] as const;
 export type IntegrationState = (typeof INTEGRATION_STATES)[number];
 

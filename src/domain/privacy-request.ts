@@ -1,4 +1,4 @@
-import type { StoredFile } from './decisions';
+import type { StoredFile } from './owner-answer';
 import type { IntegrationConfig } from './integration-config';
 import {
   dataFound,
@@ -21,9 +21,6 @@ import {
   type Subject,
   type TriggerType,
 } from './request';
-
-/** How long a closed request's data is kept unless the configuration says otherwise. */
-export const DEFAULT_RETENTION = '30d';
 
 /** What the API hands to `PrivacyRequestWorkflow`: the request keeps the configuration it started with. */
 export interface PrivacyRequestInput {
@@ -87,6 +84,30 @@ export interface RequestSnapshot {
   purgedAt: string | null;
   /** Why the request closed before it ran its course; absent while it runs, and when it did. */
   closedEarly?: ClosedEarly;
+}
+
+/**
+ * The request without personal data: without whom it is about, and of the owners' uploads only
+ * how many (their names may be personal). What its workflow publishes in its memo and ends with;
+ * an owner's page, which shows the subject, asks the workflow.
+ */
+export interface RequestRecord extends Omit<RequestSnapshot, 'subject' | 'integrations'> {
+  integrations: IntegrationRecord[];
+}
+
+export interface IntegrationRecord extends Omit<IntegrationSnapshot, 'uploads'> {
+  uploads: number;
+}
+
+export function recordOf(snapshot: RequestSnapshot): RequestRecord {
+  const { subject, integrations, ...request } = snapshot;
+  void subject;
+  return { ...request, integrations: integrations.map((i) => ({ ...i, uploads: i.uploads.length })) };
+}
+
+/** A record read back as a snapshot, for the views that present snapshots (none shows the subject or the uploads). */
+export function snapshotOfRecord(record: RequestRecord): RequestSnapshot {
+  return { ...record, subject: {}, integrations: record.integrations.map((i) => ({ ...i, uploads: [] })) };
 }
 
 /**

@@ -1,5 +1,11 @@
 import type { PhaseStatus } from './integration-state';
-import type { ActionRecord, ClosedEarly, IntegrationSnapshot, RequestSnapshot } from './privacy-request';
+import type {
+  ActionRecord,
+  ClosedEarly,
+  IntegrationSnapshot,
+  RequestRecord,
+  RequestSnapshot,
+} from './privacy-request';
 import type { Regulation, RequestStep, RequestType, TriggerType } from './request';
 
 /**
@@ -40,7 +46,8 @@ export interface IntegrationProof {
   uploads: number;
 }
 
-export function proofRecordOf(snapshot: RequestSnapshot, purgedAt: string): ProofRecord {
+/** `record`: the request's (`recordOf` its snapshot). */
+export function proofRecordOf(snapshot: RequestRecord, purgedAt: string): ProofRecord {
   return {
     id: snapshot.id,
     type: snapshot.type,
@@ -63,7 +70,7 @@ export function proofRecordOf(snapshot: RequestSnapshot, purgedAt: string): Proo
       access: i.access,
       deletion: i.deletion,
       history: i.history.map(({ at, actor, by, action, phase }) => ({ at, actor, by, action, phase })),
-      uploads: i.uploads.length,
+      uploads: i.uploads,
     })),
   };
 }

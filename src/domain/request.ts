@@ -29,9 +29,10 @@ export function hasDeletionPhase(type: RequestType): boolean {
   return type === 'deletion';
 }
 
-/** The request's progress through its phases; the API's `state` summary is derived from it. */
+/** Where the request's workflow is (internal); the API's `state` and `status` are derived from it. */
 export type RequestStep = 'accessing' | 'awaiting_selection' | 'deleting' | 'closed';
 
+/** The API's `state`: the seed's "Request State Summary". */
 export type RequestState =
   'Accessing data' | 'Data accessed' | 'Data ready for deletion' | 'Deleting data' | 'Data deleted';
 
@@ -52,6 +53,7 @@ export function requestState(type: RequestType, step: RequestStep): RequestState
   return 'Data deleted';
 }
 
+/** The API's `status`: open or closed. */
 export type RequestStatus = 'pending' | 'done';
 
 export function requestStatus(step: RequestStep): RequestStatus {

@@ -4,7 +4,7 @@ import {
   type ScheduleOptionsStartWorkflowAction,
 } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
-import { parseDuration } from '../domain';
+import { DAY_MS, parseDuration } from '../domain';
 import type { Logger } from '../infra/logger';
 import { RETENTION_SWEEP_SCHEDULE, TASK_QUEUE } from '../workflows/definitions';
 import { RetentionSweepWorkflow } from '../workflows';
@@ -12,14 +12,17 @@ import { RetentionSweepWorkflow } from '../workflows';
 /** How often the sweep looks for requests past their retention whose own workflow cannot purge them. */
 export const RETENTION_SWEEP_EVERY = '1h';
 
-/** How long Temporal keeps a closed request beyond Lethe's retention: the sweep must still find it. */
-const SWEEP_MARGIN_SECONDS = 86_400;
+/**
+ * How long Temporal must keep a closed request's workflow past the request's retention: the
+ * sweep runs hourly and catches up on a day it missed, and it finds requests by their workflow.
+ */
+const KEPT_AFTER_RETENTION_MS = 2 * DAY_MS;
 
 /**
  * The sweep finds closed requests in Temporal's visibility, which forgets them after the
- * namespace's retention (24 h on a dev server and in the auto-setup image): the namespace must
- * keep them longer than Lethe's retention, or their data would never be purged. A shorter one is
- * lengthened; a worker that may not change it refuses to start, naming both values.
+ * namespace's retention (24 h on a dev server and in the auto-setup image): a request's workflow
+ * completes when it closes, and deleted by Temporal first, its data would never be swept. A
+ * shorter retention is lengthened; a worker that may not change it refuses to start and says how.
  */
 export async function ensureNamespaceRetention(
   client: Client,
@@ -27,21 +30,26 @@ export async function ensureNamespaceRetention(
   log?: Logger,
 ): Promise<void> {
   const { namespace } = client.options;
-  const needed = Math.ceil(parseDuration(retention) / 1000) + SWEEP_MARGIN_SECONDS;
-  const described = await client.workflowService.describeNamespace({ namespace });
-  const kept = Number(described.config?.workflowExecutionRetentionTtl?.seconds ?? 0);
+  const needed = parseDuration(retention) + KEPT_AFTER_RETENTION_MS;
+  const { config } = await client.workflowService.describeNamespace({ namespace });
+  const kept = Number(config?.workflowExecutionRetentionTtl?.seconds ?? 0) * 1000;
   if (kept >= needed) return;
+  const days = Math.ceil(needed / DAY_MS);
   try {
     await client.workflowService.updateNamespace({
       namespace,
-      config: { workflowExecutionRetentionTtl: msToTs(needed * 1000) },
+      config: { workflowExecutionRetentionTtl: msToTs(days * DAY_MS) },
     });
   } catch (error) {
     throw new Error(
-      `namespace ${namespace} keeps closed workflows ${kept} s, less than Lethe's retention (${retention}) and a day, and could not be changed: ${(error as Error).message}`,
+      `namespace "${namespace}" deletes closed workflows before Lethe's retention (${retention}) ends, and could not be changed: ` +
+        `run \`temporal operator namespace update --retention ${days}d ${namespace}\` (${String(error)})`,
     );
   }
-  log?.warn({ namespace, from: kept, to: needed }, 'namespace retention lengthened to outlast Lethe’s');
+  log?.warn(
+    { namespace, fromDays: kept / DAY_MS, toDays: days },
+    'namespace retention lengthened to outlast Lethe’s',
+  );
 }
 
 /**

@@ -4,10 +4,16 @@
  */
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { OwnerAnswer } from '../domain/decisions';
-import type { PhaseStatus } from '../domain/integration-state';
-import type { IntegrationAction, RequestSnapshot } from '../domain/privacy-request';
+import type { RequestSnapshot } from '../domain/privacy-request';
 import type { Phase } from '../domain/request';
+import type {
+  IntegrationActionInput,
+  IntegrationCommand,
+  OwnerReplyInput,
+  PhaseReport,
+} from '../domain/request-lifecycle';
+
+export type { IntegrationActionInput, IntegrationCommand, OwnerReplyInput, PhaseReport };
 
 export const TASK_QUEUE = 'lethe';
 
@@ -18,9 +24,16 @@ export const RETENTION_SWEEP_SCHEDULE = 'lethe-retention-sweep';
 export const getRequestQuery = defineQuery<RequestSnapshot>('getRequest');
 
 /**
- * The same snapshot, published in the request workflow's memo whenever it changes: the API reads
- * it with a describe, which the server answers alone (no round trip to a worker, and readable
- * while workers restart). Requests started before it was published answer the query only.
+ * The request's record (the snapshot without the subject), published in the request workflow's
+ * memo as it changes and when it closes: the API reads it with a describe, which the server
+ * answers alone (no round trip to a worker, and readable while workers restart, or once the
+ * workflow has completed).
+ */
+export const RECORD_MEMO = 'record';
+
+/**
+ * Where requests started before the record published their whole snapshot, whenever its JSON
+ * changed; those started before either answer the query only.
  */
 export const REQUEST_MEMO = 'request';
 
@@ -33,38 +46,16 @@ export interface SelectionInput {
 /** Update, not signal: the validator refuses a selection at the wrong step, and the caller hears why. */
 export const selectionUpdate = defineUpdate<RequestSnapshot, [SelectionInput]>('selection');
 
-export interface IntegrationActionInput {
-  integrationId: string;
-  action: IntegrationAction;
-  /** The API key's fingerprint. */
-  actor: string;
-  /** Who the caller says acted (the body's `actor`). */
-  by?: string;
-}
 export const integrationActionUpdate = defineUpdate<RequestSnapshot, [IntegrationActionInput]>(
   'integrationAction',
 );
 
-export interface OwnerReplyInput {
-  integrationId: string;
-  phase: Phase;
-  answer: OwnerAnswer;
-  /** The round of asking the owner's link belongs to; absent from links that carry none. */
-  linkId?: string;
-}
 export const ownerReplyUpdate = defineUpdate<RequestSnapshot, [OwnerReplyInput]>('ownerReply');
 
 /** From an integration's workflow to its request's: the integration's state changed. */
-export interface PhaseReport {
-  integrationId: string;
-  phase: Phase;
-  status: PhaseStatus;
-}
 export const phaseReportSignal = defineSignal<[PhaseReport]>('phaseReport');
 
 /** From a request's workflow to one integration's: what operators and the owner decided. */
-export type IntegrationCommand =
-  { command: IntegrationAction | 'close_phase' } | { command: 'owner_reply'; answer: OwnerAnswer };
 export const integrationCommandSignal = defineSignal<[IntegrationCommand]>('integrationCommand');
 
 /** Update validators refuse with these failure types; the API maps them to HTTP errors. */
@@ -78,6 +69,11 @@ export const REFUSAL_TYPES = {
 export const requestTypeAttribute = defineSearchAttributeKey('LetheRequestType', 'KEYWORD');
 export const requestStateAttribute = defineSearchAttributeKey('LetheRequestState', 'KEYWORD');
 export const requestStatusAttribute = defineSearchAttributeKey('LetheRequestStatus', 'KEYWORD');
+/**
+ * The status of a request that slept out its retention period and purged itself (those started
+ * before requests completed as they closed): the list and the counts leave it out.
+ */
+export const PURGED_STATUS = 'purged';
 export const SEARCH_ATTRIBUTES = [requestTypeAttribute, requestStateAttribute, requestStatusAttribute];
 
 /** `req_…/crm/access`: readable in the Web UI, and derivable from what the parent knows. */

@@ -2,51 +2,21 @@ import * as wf from '@temporalio/workflow';
 import type { LetheActivities as Activities } from '../activities';
 import {
   INTEGRATION_FAILURE_TYPE,
-  type ConnectorStep,
   type IntegrationFailureDetails,
   type OperatorNoticeInput,
 } from '../activities/contracts';
-import { ownerAnswerOutcome } from '../domain/decisions';
+import { ApiCalls, outcomeOfCall, SUBMITTED, type CallFailure } from '../domain/api-calls';
 import { parseDuration } from '../domain/duration';
-import { nextAttemptDelay, retryPolicyOf } from '../domain/retry';
-import { isIntegrationErrorMessage, type IntegrationErrorMessage } from '../domain/errors';
-import type {
-  ApiIntegrationConfig,
-  DirectContactIntegrationConfig,
-  IntegrationConfig,
-} from '../domain/integration-config';
+import { isIntegrationErrorMessage } from '../domain/errors';
+import type { ApiIntegrationConfig, DirectContactIntegrationConfig } from '../domain/integration-config';
 import type { PhaseOutcome, PhaseStatus } from '../domain/integration-state';
+import { ownerAnswerOutcome } from '../domain/owner-answer';
 import { statusOnStart } from '../domain/privacy-request';
-import type { Phase, RequestType, Subject } from '../domain/request';
-import {
-  connectorTaskQueue,
-  integrationCommandSignal,
-  phaseReportSignal,
-  type IntegrationCommand,
-} from './definitions';
+import type { IntegrationCommand, IntegrationEnd, IntegrationTask } from '../domain/request-lifecycle';
+import { connectorTaskQueue, integrationCommandSignal, phaseReportSignal } from './definitions';
 
-export interface IntegrationWorkflowInput {
-  requestId: string;
-  requestType: RequestType;
-  phase: Phase;
-  subject: Subject;
-  integration: IntegrationConfig;
-  /** Deletion phase: where the access phase left the records it found. */
-  accessRef?: string;
-  /** Told, once, when the integration turns out to be disconnected. */
-  operatorsEmail?: string;
-  /**
-   * What the request's workflow shows for the integration as it starts this one (statusOnStart),
-   * which need not be reported again. Absent from integrations started before the request showed it.
-   */
-  shownOnStart?: PhaseStatus;
-}
-
-export interface IntegrationWorkflowResult {
-  status: { kind: 'complete'; outcome: PhaseOutcome };
-  /** Access phase of an API integration: the blob holding the records found. */
-  ref?: string;
-}
+export type IntegrationWorkflowInput = IntegrationTask;
+export type IntegrationWorkflowResult = IntegrationEnd;
 
 type CommandName = IntegrationCommand['command'];
 
@@ -64,6 +34,40 @@ const STOPPED = complete({ kind: 'stopped' });
 export async function IntegrationWorkflow(
   input: IntegrationWorkflowInput,
 ): Promise<IntegrationWorkflowResult> {
+  const mailbox = openMailbox(input);
+  const { report, next } = mailbox;
+
+  if (input.integration.start === 'manual') {
+    await report({ kind: 'pending', reason: 'manual_start' });
+    if ((await next('start', 'stop')).command === 'stop') return STOPPED;
+  }
+
+  const { integration } = input;
+  // A disconnected integration is not called (nor its owner emailed): it waits for an operator.
+  // Its configuration is the one the request started with, so a retry finds it disconnected again.
+  while (integration.disconnected) {
+    await report({ kind: 'error', message: 'Disconnected integration', at: new Date().toISOString() });
+    await mailbox.tellOperators('disconnected');
+    if ((await next('retry', 'stop')).command === 'stop') return STOPPED;
+  }
+  return integration.type === 'api'
+    ? runApiIntegration({ ...input, integration }, mailbox)
+    : runDirectContact({ ...input, integration }, mailbox);
+}
+
+/** What an integration's workflow hears from the request's (commands) and says back (reports, notices). */
+interface Mailbox {
+  has(...names: CommandName[]): boolean;
+  next(...names: CommandName[]): Promise<IntegrationCommand>;
+  report(status: PhaseStatus): Promise<void>;
+  /** Once per reason: operators are not flooded by a loop of retries. */
+  tellOperators(reason: OperatorNoticeInput['reason']): Promise<void>;
+  /** Runs `work` unless an operator stops the integration first; then the work is cancelled. */
+  unlessStopped<T>(work: () => Promise<T>): Promise<{ value: T } | 'stopped'>;
+}
+
+/** Opens the integration's mailbox: the request's commands are queued in it as they arrive. */
+function openMailbox(input: IntegrationWorkflowInput): Mailbox {
   const inbox: IntegrationCommand[] = [];
   wf.setHandler(integrationCommandSignal, (command) => void inbox.push(command));
 
@@ -79,15 +83,8 @@ export async function IntegrationWorkflow(
   };
 
   const requestHandle = wf.getExternalWorkflowHandle(input.requestId);
-  /**
-   * What the request's workflow shows for this integration, as far as this one knows: not said
-   * again. Integrations started before the request passed `shownOnStart` say everything, as they did.
-   */
-  let shown = JSON.stringify(input.shownOnStart);
+  /** Every change this workflow observes goes to the request's, which owns what is shown. */
   const report = async (status: PhaseStatus) => {
-    const said = JSON.stringify(status);
-    if (input.shownOnStart !== undefined && said === shown) return;
-    shown = said;
     await requestHandle.signal(phaseReportSignal, {
       integrationId: input.integration.id,
       phase: input.phase,
@@ -134,41 +131,10 @@ export async function IntegrationWorkflow(
       throw error;
     }
   };
-  const mailbox: Mailbox = { has, next, report, tellOperators, unlessStopped };
-
-  if (input.integration.start === 'manual') {
-    await report({ kind: 'pending', reason: 'manual_start' });
-    if ((await next('start', 'stop')).command === 'stop') return STOPPED;
-  }
-
-  const { integration } = input;
-  // A disconnected integration is not called (nor its owner emailed): it waits for an operator.
-  // Its configuration is the one the request started with, so a retry finds it disconnected again.
-  while (integration.disconnected) {
-    await report({ kind: 'error', message: 'Disconnected integration', at: new Date().toISOString() });
-    await tellOperators('disconnected');
-    if ((await next('retry', 'stop')).command === 'stop') return STOPPED;
-  }
-  return integration.type === 'api'
-    ? runApiIntegration({ ...input, integration }, mailbox)
-    : runDirectContact({ ...input, integration }, mailbox);
+  return { has, next, report, tellOperators, unlessStopped };
 }
 
-/** What an integration's workflow hears from the request's (commands) and says back (reports, notices). */
-interface Mailbox {
-  has(...names: CommandName[]): boolean;
-  next(...names: CommandName[]): Promise<IntegrationCommand>;
-  report(status: PhaseStatus): Promise<void>;
-  /** Once per reason: operators are not flooded by a loop of retries. */
-  tellOperators(reason: OperatorNoticeInput['reason']): Promise<void>;
-  /** Runs `work` unless an operator stops the integration first; then the work is cancelled. */
-  unlessStopped<T>(work: () => Promise<T>): Promise<{ value: T } | 'stopped'>;
-}
-
-interface Failure {
-  message: IntegrationErrorMessage;
-  retryable: boolean;
-  retryAfterMs?: number;
+interface Failure extends CallFailure {
   /** The worker shut down mid-call: not the service's failure, so not counted against it. */
   interrupted?: boolean;
 }
@@ -211,71 +177,62 @@ async function runApiIntegration(
   mailbox: Mailbox,
 ): Promise<IntegrationWorkflowResult> {
   const { integration, requestId, subject, phase, accessRef } = input;
-  const policy = retryPolicyOf(integration.retry);
   const connectorActivities = connectorActivitiesOf(integration);
-  /** A job the service accepted: polled, never submitted again (a new worker picks it up from here). */
-  let job: { id: string; since: number } | undefined;
-  const call = (attempt: number): Promise<ConnectorStep> => {
+  const calls = new ApiCalls(integration.retry, Date.now());
+  const call = () => {
+    const { attempt, job } = calls.next();
     const callInput = { requestId, phase, integration, subject, attempt, accessRef };
     return job
-      ? connectorActivities.pollConnector({ ...callInput, job: job.id })
+      ? connectorActivities.pollConnector({ ...callInput, job })
       : connectorActivities.callConnector(callInput);
   };
-  const done = ({ count, ref }: { count: number | null; ref?: string }): IntegrationWorkflowResult => {
-    if (phase === 'access') return complete({ kind: 'records_found', count: count ?? 0 }, ref);
-    if (integration.deletion === 'full' || count === null) return complete({ kind: 'deletion_done' });
-    return complete({ kind: 'records_deleted', count });
+  /** Whether an operator stops the integration within `ms`. */
+  const stoppedWithin = (ms: number) => wf.condition(() => mailbox.has('stop'), ms);
+  /** One call or poll: the integration's end, a poll to come, or a failure. */
+  const callOnce = async (): Promise<{ end: IntegrationWorkflowResult } | { pollInMs: number } | Failure> => {
+    try {
+      const result = await mailbox.unlessStopped(call);
+      if (result === 'stopped') return { end: STOPPED };
+      const answer = result.value;
+      if (answer.done)
+        return { end: complete(outcomeOfCall(phase, integration.deletion, answer), answer.ref) };
+      const pending = calls.pending(answer, Date.now());
+      if (pending.recovered) await mailbox.report(SUBMITTED);
+      return 'pollInMs' in pending ? pending : pending.gaveUp;
+    } catch (error) {
+      return failureOf(error);
+    }
   };
 
-  /** Every call, numbered for the call log. */
-  let attempt = 0;
-  /** Transient failures in a row, which the retry policy bounds; a call that succeeds ends the streak. */
-  let streak = { failures: 0, since: Date.now() };
-  // Integrations started before the request passed `shownOnStart` knew by a patch marker whether
-  // it showed them submitted: they replay as they ran.
-  const shownByMarker =
-    input.shownOnStart === undefined &&
-    statusOnStart(integration).kind === 'submitted' &&
-    wf.patched('request-shows-submitted');
-  if (!shownByMarker) await mailbox.report({ kind: 'submitted' });
+  if (!alreadyShownSubmitted(input)) await mailbox.report(SUBMITTED);
   for (;;) {
-    let failure: Failure;
-    try {
-      attempt += 1;
-      const result = await mailbox.unlessStopped(() => call(attempt));
-      if (result === 'stopped') return STOPPED;
-      const step = result.value;
-      if (step.done) return done(step);
-      if (streak.failures > 0) await mailbox.report({ kind: 'submitted' });
-      streak = { failures: 0, since: Date.now() };
-      // A job the service lost and Lethe submitted again is waited for from now.
-      if (job?.id !== step.job) job = { id: step.job, since: Date.now() };
-      if (Date.now() - job.since < step.giveUpAfterMs) {
-        if (await wf.condition(() => mailbox.has('stop'), step.pollEveryMs)) return STOPPED;
-        continue;
-      }
-      // The service never finished the job: an operator may retry (polling it again) or stop.
-      job.since = Date.now();
-      failure = { message: 'Request timeout', retryable: false };
-    } catch (error) {
-      failure = failureOf(error);
-      if (failure.interrupted) continue;
-    }
-    streak.failures += 1;
-    const delay = failure.retryable
-      ? nextAttemptDelay(policy, streak.failures, Date.now() - streak.since, failure.retryAfterMs)
-      : undefined;
-    if (delay !== undefined) {
-      await mailbox.report({ kind: 'submitted', attempt: streak.failures + 1, lastError: failure.message });
-      if (await wf.condition(() => mailbox.has('stop'), delay)) return STOPPED;
+    const called = await callOnce();
+    if ('end' in called) return called.end;
+    if ('pollInMs' in called) {
+      if (await stoppedWithin(called.pollInMs)) return STOPPED;
       continue;
     }
-    await mailbox.report({ kind: 'error', message: failure.message, at: new Date().toISOString() });
-    if (failure.message === 'Disconnected integration') await mailbox.tellOperators('disconnected');
+    if (called.interrupted) continue;
+    const next = calls.failed(called, Date.now(), new Date().toISOString());
+    await mailbox.report(next.status);
+    if (next.retryInMs !== undefined) {
+      if (await stoppedWithin(next.retryInMs)) return STOPPED;
+      continue;
+    }
+    if (next.tellOperators) await mailbox.tellOperators('disconnected');
     if ((await mailbox.next('retry', 'stop')).command === 'stop') return STOPPED;
-    streak = { failures: 0, since: Date.now() };
-    await mailbox.report({ kind: 'submitted' });
+    await mailbox.report(calls.retried(Date.now()));
   }
+}
+
+/**
+ * Whether the request already shows this integration submitted, so its first report need not say
+ * so: it showed it as it started this workflow (`shownOnStart`); integrations started before it
+ * passed that knew it by a patch marker, and replay as they ran.
+ */
+function alreadyShownSubmitted(input: IntegrationWorkflowInput & { integration: ApiIntegrationConfig }) {
+  if (input.shownOnStart !== undefined) return input.shownOnStart.kind === 'submitted';
+  return statusOnStart(input.integration).kind === 'submitted' && wf.patched('request-shows-submitted');
 }
 
 const mailActivities = wf.proxyActivities<Activities>({

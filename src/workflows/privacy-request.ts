@@ -1,55 +1,35 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import * as wf from '@temporalio/workflow';
-import {
-  decideIntegrationAction,
-  decideOwnerReply,
-  decideSelection,
-  statusAfterRetry,
-  type Decision,
-} from '../domain/decisions';
-import type { IntegrationConfig } from '../domain/integration-config';
 import type { LetheActivities } from '../activities';
+import type { Decision } from '../domain/decisions';
 import { parseDuration } from '../domain/duration';
-import { isComplete } from '../domain/integration-state';
+import { DEFAULT_RETENTION } from '../domain/integration-config';
 import {
-  applyPhaseReport,
-  closeEarly,
-  DEFAULT_RETENTION,
-  integrationById,
-  automaticSelection,
-  isPhaseSettled,
-  markAwaitingSelection,
-  newRequestSnapshot,
-  phaseStatus,
-  planAccess,
-  planDeletion,
-  setPhaseStatus,
-  shownState,
-  stagesOf,
-  statusOnStart,
-  type IntegrationSnapshot,
+  recordOf,
   type PrivacyRequestInput,
+  type RequestRecord,
   type RequestSnapshot,
 } from '../domain/privacy-request';
 import { proofRecordOf, snapshotOfProof, type ProofRecord } from '../domain/proof-record';
-import { requestStatus, type Phase } from '../domain/request';
+import type { Phase } from '../domain/request';
+import { RequestLifecycle, type IntegrationOrder, type Publication } from '../domain/request-lifecycle';
 import {
   getRequestQuery,
-  PROOF_MEMO,
-  REQUEST_MEMO,
   integrationActionUpdate,
   integrationCommandSignal,
   integrationWorkflowId,
   ownerReplyUpdate,
   phaseReportSignal,
+  PROOF_MEMO,
+  PURGED_STATUS,
+  RECORD_MEMO,
   REFUSAL_TYPES,
+  REQUEST_MEMO,
   requestStateAttribute,
   requestStatusAttribute,
   selectionUpdate,
-  type IntegrationActionInput,
-  type IntegrationCommand,
 } from './definitions';
-import { IntegrationWorkflow, type IntegrationWorkflowResult } from './integration';
+import { IntegrationWorkflow } from './integration';
 
 /** Reads every blob of the request as it goes, and says so: a lost worker's export is built again within a minute. */
 const exportActivities = wf.proxyActivities<LetheActivities>({
@@ -78,302 +58,260 @@ function accepted<T>(decision: Decision<T>): asserts decision is { accepted: tru
     throw wf.ApplicationFailure.nonRetryable(decision.message, REFUSAL_TYPES[decision.reason]);
 }
 
-/**
- * One privacy request: the access phase across every integration, stage by stage; the selection
- * (or `auto_process`); for deletion, the deletion phase. Holds the request's snapshot, which the
- * integrations' workflows keep current and one query returns.
- */
-export async function PrivacyRequestWorkflow(
-  input: PrivacyRequestInput,
-): Promise<RequestSnapshot | ProofRecord> {
-  const request = newRequestSnapshot(input);
-  /** Cancelled from outside (the Web UI's "Request Cancellation", `temporal workflow cancel`). */
-  const root = wf.CancellationScope.current();
-  const configs = new Map<string, IntegrationConfig>(input.integrations.map((c) => [c.id, c]));
-  /** Integrations whose workflow runs now, in the active phase. */
-  const running = new Set<string>();
-  /** Integrations whose workflow failed outright, and that an operator asked to run again. */
-  const relaunch = new Set<string>();
-  /** Where each API integration's access phase left its records. */
-  const accessRefs = new Map<string, string>();
+const nowIso = () => new Date().toISOString();
 
-  const publishState = () =>
-    wf.upsertSearchAttributes([
-      { key: requestStateAttribute, value: shownState(request) },
-      { key: requestStatusAttribute, value: requestStatus(request.step) },
-    ]);
+/** One request's run: its lifecycle, and what its workflow's parts share. */
+interface Run {
+  life: RequestLifecycle;
+  /** Cancelled from outside (the Web UI's "Request Cancellation", `temporal workflow cancel`). */
+  root: wf.CancellationScope;
   /**
    * A command to an integration's workflow. It may have just finished (a phase closing as an owner
    * answers): then there is nobody left to tell, and the request's own record already holds the decision.
    */
-  const tellIntegration = (integrationId: string, phase: Phase, command: IntegrationCommand) =>
-    wf
-      .getExternalWorkflowHandle(integrationWorkflowId(request.id, integrationId, phase))
-      .signal(integrationCommandSignal, command)
-      .catch(() => undefined);
-  const nowIso = () => new Date().toISOString();
-  const integrationNamed = (id: string) => integrationById(request, id) as IntegrationSnapshot;
-  const decideAction = ({ integrationId, action }: IntegrationActionInput) =>
-    decideIntegrationAction(request, integrationId, action, running.has(integrationId), new Date());
+  tell(order: IntegrationOrder): Promise<void>;
+  /** Every integration's run so far; none rejects, so a cancelled request can wait for them all. */
+  inFlight: Promise<void>[];
+}
 
-  wf.setHandler(getRequestQuery, () => request);
-  let published = '';
-  let latest = '';
-  /** Whether the snapshot changed since it was last published (REQUEST_MEMO). */
-  const changed = () => (latest = JSON.stringify(request)) !== published;
-  const publishSnapshot = () => {
-    published = latest;
-    wf.upsertMemo({ [REQUEST_MEMO]: request });
+/**
+ * One privacy request: the access phase across every integration, stage by stage; the selection
+ * (or `auto_process`); for deletion, the deletion phase; for access types, the package. Its life
+ * is `RequestLifecycle`'s: this wires messages, children and timers to it. It completes when the
+ * request closes; the retention sweep deletes its data when its retention period ends.
+ */
+export async function PrivacyRequestWorkflow(
+  input: PrivacyRequestInput,
+): Promise<RequestRecord | RequestSnapshot | ProofRecord> {
+  const life = new RequestLifecycle(input);
+  const publisher = startPublishing(life);
+  const run: Run = {
+    life,
+    root: wf.CancellationScope.current(),
+    tell: (order) =>
+      wf
+        .getExternalWorkflowHandle(integrationWorkflowId(input.id, order.integrationId, order.phase))
+        .signal(integrationCommandSignal, order.command)
+        .catch(() => undefined),
+    inFlight: [],
   };
-  /** Once the request's data is gone, its snapshot is never published again. */
-  let forgotten = false;
-  const publishing = wf.patched('publish-request-memo');
-  if (publishing) {
-    // After the handlers and steps that changed it: once per activation, or a few times at most.
-    // Not cancellable: a cancelled request goes on publishing what it shows, closed.
-    void wf.CancellationScope.nonCancellable(async () => {
-      for (;;) {
-        await wf.condition(() => !forgotten && changed());
-        publishSnapshot();
-      }
+  handleMessages(run);
+
+  try {
+    await runRequest(run);
+  } catch (error) {
+    if (!run.root.consideredCancelled) throw error;
+    await wf.CancellationScope.nonCancellable(async () => {
+      // Its integrations' workflows are cancelled with it: once they have stopped, it closes.
+      await Promise.all(run.inFlight);
+      life.cancelled(nowIso());
     });
   }
-  wf.setHandler(phaseReportSignal, ({ integrationId, phase, status }) =>
-    applyPhaseReport(request, integrationId, phase, status),
-  );
 
+  // Closed, it is not cancelled any more, and has nothing left to do: its record stays readable
+  // in its memo, and the retention sweep deletes its data when the period ends. Requests started
+  // before slept out the period, then deleted their data themselves.
+  return wf.CancellationScope.nonCancellable(async () => {
+    if (wf.patched('closed-request-completes')) return publisher.close();
+    await wf.sleep(parseDuration(input.retention ?? DEFAULT_RETENTION));
+    await purgeActivities.purgeRequestData(input.id);
+    return publisher.forget();
+  });
+}
+
+/** Every message the request takes: the lifecycle decides (the validators) and changes; this tells the integrations. */
+function handleMessages({ life, tell }: Run): void {
+  wf.setHandler(getRequestQuery, () => life.request);
+  wf.setHandler(phaseReportSignal, (report) => life.report(report));
   wf.setHandler(
     integrationActionUpdate,
-    async (input) => {
-      const decision = decideAction(input);
+    async (action) => {
+      const decision = life.act(action, new Date());
       accepted(decision);
-      const { integrationId, action } = input;
-      const integration = integrationNamed(integrationId);
-      integration.history.push({
-        at: nowIso(),
-        actor: input.actor,
-        by: input.by ?? null,
-        action,
-        phase: decision.phase,
-      });
-      if (action === 'stop')
-        setPhaseStatus(integration, decision.phase, { kind: 'complete', outcome: { kind: 'stopped' } });
-      if (action === 'retry') setPhaseStatus(integration, decision.phase, statusAfterRetry(integration.type));
-      if (decision.forward) await tellIntegration(integrationId, decision.phase, { command: action });
-      else if (action === 'retry') relaunch.add(integrationId);
-      return request;
+      if (decision.tell) await tell(decision.tell);
+      return life.request;
     },
-    { validator: (input) => accepted(decideAction(input)) },
+    { validator: (action) => accepted(life.decideAction(action, new Date())) },
   );
-
   wf.setHandler(
     ownerReplyUpdate,
-    async ({ integrationId, phase, answer, linkId }) => {
-      const decision = decideOwnerReply(request, integrationId, phase, answer, linkId);
+    async (reply) => {
+      const decision = life.answerOwner(reply);
       accepted(decision);
-      applyPhaseReport(request, integrationId, phase, { kind: 'complete', outcome: decision.outcome });
-      if (answer.answer === 'files') integrationNamed(integrationId).uploads.push(...answer.files);
-      await tellIntegration(integrationId, phase, { command: 'owner_reply', answer });
-      return request;
+      await tell(decision.tell);
+      return life.request;
     },
-    {
-      validator: ({ integrationId, phase, answer, linkId }) =>
-        accepted(decideOwnerReply(request, integrationId, phase, answer, linkId)),
-    },
+    { validator: (reply) => accepted(life.decideOwnerReply(reply)) },
   );
-
   wf.setHandler(
     selectionUpdate,
     async ({ integrations }) => {
-      accepted(decideSelection(request, integrations));
-      request.selection = integrations;
-      // Answer with the request as the selection left it: deleting, or (access types) selected and
-      // about to be sent, without waiting for its package (requests started before waited for it).
-      if (request.type === 'deletion' || !wf.patched('selection-answers-once-recorded')) {
-        await wf.condition(() => request.step !== 'awaiting_selection');
+      accepted(life.select(integrations));
+      // Requests started before answered an access type's selection only once its package was built.
+      if (life.selectionAnsweredOnDeletion || !wf.patched('selection-answers-once-recorded')) {
+        await wf.condition(() => !life.awaitingSelection);
       }
-      return request;
+      return life.request;
     },
-    { validator: ({ integrations }) => accepted(decideSelection(request, integrations)) },
+    { validator: ({ integrations }) => accepted(life.decideSelection(integrations)) },
   );
+}
 
-  /**
-   * Runs one integration's workflow to its end. What the request's record says wins over the
-   * child's result: an operator's stop or an owner's answer accepted here is final.
-   */
-  async function runIntegration(integration: IntegrationSnapshot, phase: Phase): Promise<void> {
-    const config = configs.get(integration.id) as IntegrationConfig;
-    const workflowId = integrationWorkflowId(request.id, integration.id, phase);
-    const settle = (result: IntegrationWorkflowResult) => {
-      applyPhaseReport(request, integration.id, phase, result.status);
-      if (result.ref !== undefined) accessRefs.set(integration.id, result.ref);
-    };
-    for (;;) {
-      try {
-        const shownOnStart = phaseStatus(integration, phase)!;
-        const child = await wf.startChild(IntegrationWorkflow, {
-          workflowId,
-          // A new run only where the last one failed (an operator's retry): a request reset to an
-          // earlier point finds the integrations its earlier run started, and takes them over below.
-          workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-          // Nothing of a request runs once it has ended.
-          parentClosePolicy: 'TERMINATE',
-          cancellationType: 'WAIT_CANCELLATION_COMPLETED',
-          args: [
-            {
-              requestId: request.id,
-              requestType: request.type,
-              phase,
-              subject: input.subject,
-              integration: config,
-              accessRef: accessRefs.get(integration.id),
-              operatorsEmail: input.operatorsEmail,
-              shownOnStart,
-            },
-          ],
-        });
-        running.add(integration.id);
-        // Stopped while its workflow was being started: tell it now.
-        if (isComplete(phaseStatus(integration, phase)!))
-          await tellIntegration(integration.id, phase, { command: 'stop' });
-        settle(await child.result());
-        running.delete(integration.id);
-        return;
-      } catch (error) {
-        running.delete(integration.id);
-        // The request is cancelled: it closes, and shows this integration stopped.
-        if (root.consideredCancelled) return;
-        if (error instanceof WorkflowExecutionAlreadyStartedError) {
-          const found = await takeoverActivities
-            .takeOverIntegration(workflowId)
-            .catch(() => ({ kind: 'none' }) as const);
-          if (found.kind === 'completed') return settle(found.result);
-          if (found.kind === 'terminated') continue;
-        }
-        // The integration's workflow itself failed (terminated, timed out): show it, and let an
-        // operator retry (a new run) or stop it, like any other error.
-        applyPhaseReport(request, integration.id, phase, {
-          kind: 'error',
-          message: 'Lethe error',
-          at: nowIso(),
-        });
-        const relaunched = await wf
-          .condition(() => relaunch.has(integration.id) || isComplete(phaseStatus(integration, phase)!))
-          .then(
-            () => relaunch.delete(integration.id),
-            // Cancelled while it waited for an operator: the request closes.
-            () => false,
-          );
-        if (!relaunched) return;
-      }
+async function runRequest(run: Run): Promise<void> {
+  const { life } = run;
+  await runPhase(run, 'access');
+  life.finishAccess();
+  if (!life.hasSelection) await wf.condition(() => life.hasSelection);
+  if (life.startDeletion()) await runPhase(run, 'deletion');
+  life.finishPhases(nowIso());
+  if (life.needsExport) {
+    try {
+      life.exported(await exportActivities.buildExport(life.exportInput()), nowIso());
+    } catch (error) {
+      if (run.root.consideredCancelled) throw error;
+      life.exportFailed(nowIso());
     }
   }
+  life.close();
+}
 
-  /** Every integration's run so far; none rejects, so a cancelled request can wait for them all. */
-  const inFlight: Promise<void>[] = [];
+async function runPhase(run: Run, phase: Phase): Promise<void> {
+  const { life } = run;
+  for (const stage of life.stages) {
+    const runs = life.openStage(phase, stage).map((id) => runIntegration(run, id, phase));
+    run.inFlight.push(...runs);
+    await wf.condition(() => life.isStageSettled(phase, stage));
+    await Promise.all(life.closeStage(phase).map(run.tell));
+    await Promise.all(runs);
+  }
+}
 
-  async function runPhase(phase: Phase): Promise<void> {
-    for (const stage of stagesOf(request.integrations)) {
-      const runs: Promise<void>[] = [];
-      for (const integration of request.integrations.filter((i) => i.stage === stage)) {
-        const status = phaseStatus(integration, phase);
-        if (status === null || isComplete(status)) continue;
-        const config = configs.get(integration.id) as IntegrationConfig;
-        const plan =
-          phase === 'access'
-            ? planAccess(config, request.type)
-            : planDeletion(config, integration.access, (request.selection ?? []).includes(integration.id));
-        if (!plan.run) {
-          setPhaseStatus(integration, phase, { kind: 'complete', outcome: plan.outcome });
-          continue;
-        }
-        setPhaseStatus(integration, phase, statusOnStart(config));
-        const run = runIntegration(integration, phase);
-        runs.push(run);
-        inFlight.push(run);
+/** Runs one integration's workflow to its end, again after an operator's retry of one that failed. */
+async function runIntegration({ life, root, tell }: Run, integrationId: string, phase: Phase): Promise<void> {
+  const workflowId = integrationWorkflowId(life.request.id, integrationId, phase);
+  for (;;) {
+    try {
+      const child = await wf.startChild(IntegrationWorkflow, {
+        workflowId,
+        // A new run only where the last one failed (an operator's retry): a request reset to an
+        // earlier point finds the integrations its earlier run started, and takes them over below.
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+        // Nothing of a request runs once it has ended.
+        parentClosePolicy: 'TERMINATE',
+        cancellationType: 'WAIT_CANCELLATION_COMPLETED',
+        args: [life.task(integrationId, phase)],
+      });
+      const stop = life.started(integrationId, phase);
+      if (stop) await tell(stop);
+      return life.ended(integrationId, phase, await child.result());
+    } catch (error) {
+      life.interrupted(integrationId);
+      if (root.consideredCancelled) return;
+      if (error instanceof WorkflowExecutionAlreadyStartedError) {
+        const found = await takeoverActivities
+          .takeOverIntegration(workflowId)
+          .catch(() => ({ kind: 'none' }) as const);
+        if (found.kind === 'completed') return life.ended(integrationId, phase, found.result);
+        if (found.kind === 'terminated') continue;
       }
-      await wf.condition(() => isPhaseSettled(request, phase, stage));
-      // Still running now: direct contacts past a deadline configured to skip, open for a late
-      // answer until here, and integrations the request already holds as complete.
-      await Promise.all(
-        [...running].map((id) =>
-          tellIntegration(id, phase, {
-            command: isComplete(phaseStatus(integrationNamed(id), phase)!) ? 'stop' : 'close_phase',
-          }),
-        ),
-      );
-      await Promise.all(runs);
+      life.failed(integrationId, phase, nowIso());
+      const retried = await wf
+        .condition(() => life.decidedAfterFailure(integrationId, phase))
+        .then(
+          () => life.takeRelaunch(integrationId),
+          // Cancelled while it waited for an operator: the request closes.
+          () => false,
+        );
+      if (!retried) return;
     }
   }
+}
 
-  async function runRequest(): Promise<void> {
-    await runPhase('access');
-
-    markAwaitingSelection(request);
-    publishState();
-    if (input.autoProcess) request.selection = automaticSelection(request);
-    else await wf.condition(() => request.selection !== null);
-
-    if (request.type === 'deletion') {
-      request.step = 'deleting';
-      publishState();
-      await runPhase('deletion');
-    }
-
-    request.closedAt = nowIso();
-    if (request.type !== 'deletion') {
-      try {
-        const ref = await exportActivities.buildExport({
-          request,
-          recordRefs: Object.fromEntries(accessRefs),
-          categories: Object.fromEntries(input.integrations.map((c) => [c.id, c.categories])),
-        });
-        request.export = { ref, at: nowIso() };
-      } catch (error) {
-        if (root.consideredCancelled) throw error;
-        closeEarly(request, 'export_failed', nowIso());
+/**
+ * How a request shows itself outside its workflow: its search attributes (the list's filters) and
+ * its memo (what reads answer from, without a worker). Requests started now publish what changed
+ * once a batch of changes settles, from one loop, the record without the subject. Requests started
+ * before replay as they published: search attributes as each step changed, and from
+ * `publish-request-memo` on, the whole snapshot whenever its JSON changed.
+ */
+function startPublishing(life: RequestLifecycle) {
+  const showStep = ({ state, status }: Publication) =>
+    wf.upsertSearchAttributes([
+      { key: requestStateAttribute, value: state },
+      { key: requestStatusAttribute, value: status },
+    ]);
+  /** Cleared once the request has closed (or its data is gone): nothing is published after. */
+  let publishing = true;
+  const loop = (publishWhen: () => boolean, publish: () => void) =>
+    void wf.CancellationScope.nonCancellable(async () => {
+      for (;;) {
+        await wf.condition(() => publishing && publishWhen());
+        publish();
       }
-    }
-    request.step = 'closed';
-    publishState();
-  }
-
-  try {
-    await runRequest();
-  } catch (error) {
-    if (!root.consideredCancelled) throw error;
-    await wf.CancellationScope.nonCancellable(async () => {
-      // Its integrations' workflows are cancelled with it: once they have stopped, it closes.
-      await Promise.all(inFlight);
-      closeEarly(request, 'cancelled', nowIso());
-      publishState();
     });
-  }
+  /** Publishes what changed since the last publication, if anything did. */
+  let publishChanges = () => {};
 
-  // The request stays readable for its retention period; then its data goes, and so does it.
-  // Closed, it is not cancelled any more: its data must go when the period ends.
-  return wf.CancellationScope.nonCancellable(async () => {
-    await wf.sleep(parseDuration(input.retention ?? DEFAULT_RETENTION));
-    return forget();
-  });
-
-  /**
-   * The retention period is over: the request's data goes, everywhere it is kept, and only its
-   * proof remains: the memo, the query and the result after this point hold no personal data.
-   */
-  async function forget(): Promise<RequestSnapshot | ProofRecord> {
-    await purgeActivities.purgeRequestData(request.id);
-    if (!wf.patched('forget-keeps-proof')) {
-      request.purgedAt = nowIso();
-      await wf.condition(wf.allHandlersFinished);
-      if (publishing && changed()) publishSnapshot();
-      return request;
+  const publishesChanges = wf.patched('publish-changes-once');
+  if (publishesChanges) {
+    publishChanges = () => {
+      const publication = life.takePublication();
+      if (!publication) return;
+      if (publication.searchAttributes) showStep(publication.searchAttributes);
+      wf.upsertMemo({ [RECORD_MEMO]: recordOf(life.request) });
+    };
+    loop(() => life.hasUnpublished, publishChanges);
+  } else {
+    life.onStepChanged(showStep);
+    if (wf.patched('publish-request-memo')) {
+      let published = '';
+      let latest = '';
+      const changed = () => (latest = JSON.stringify(life.request)) !== published;
+      const publishSnapshot = () => {
+        published = latest;
+        wf.upsertMemo({ [REQUEST_MEMO]: life.request });
+      };
+      publishChanges = () => {
+        if (changed()) publishSnapshot();
+      };
+      loop(changed, publishSnapshot);
     }
-    forgotten = true;
-    await wf.condition(wf.allHandlersFinished);
-    const proof = proofRecordOf(request, nowIso());
-    wf.setHandler(getRequestQuery, () => snapshotOfProof(proof));
-    wf.upsertMemo({ [REQUEST_MEMO]: undefined, [PROOF_MEMO]: proof });
-    return proof;
   }
+
+  return {
+    /** The request closed: its final record, in its memo and as the workflow's result, without the subject. */
+    async close(): Promise<RequestRecord> {
+      await wf.condition(wf.allHandlersFinished);
+      publishing = false;
+      const publication = life.takePublication();
+      if (publishesChanges && publication?.searchAttributes) showStep(publication.searchAttributes);
+      const record = recordOf(life.request);
+      // Requests started before records leave their whole snapshot, the subject's identifiers with it.
+      wf.upsertMemo(
+        publishesChanges ? { [RECORD_MEMO]: record } : { [REQUEST_MEMO]: undefined, [RECORD_MEMO]: record },
+      );
+      return record;
+    },
+
+    /**
+     * (Requests that slept out their retention period.) Their data is gone: only their proof
+     * remains, and the memo, the query and the result after this point hold no personal data.
+     */
+    async forget(): Promise<RequestSnapshot | ProofRecord> {
+      if (!wf.patched('forget-keeps-proof')) {
+        life.request.purgedAt = nowIso();
+        await wf.condition(wf.allHandlersFinished);
+        publishChanges();
+        return life.request;
+      }
+      publishing = false;
+      await wf.condition(wf.allHandlersFinished);
+      if (wf.patched('purged-requests-unlisted'))
+        wf.upsertSearchAttributes([{ key: requestStatusAttribute, value: PURGED_STATUS }]);
+      const proof = proofRecordOf(recordOf(life.request), nowIso());
+      wf.setHandler(getRequestQuery, () => snapshotOfProof(proof));
+      wf.upsertMemo({ [REQUEST_MEMO]: undefined, [PROOF_MEMO]: proof });
+      return proof;
+    },
+  };
 }

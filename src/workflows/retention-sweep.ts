@@ -1,5 +1,6 @@
 import * as wf from '@temporalio/workflow';
 import type { SweepActivities } from '../activities/retention-sweep';
+import { parseDuration } from '../domain/duration';
 
 const sweep = wf.proxyActivities<SweepActivities>({
   startToCloseTimeout: '10 minutes',
@@ -13,11 +14,13 @@ const { forgetClosedRequest } = wf.proxyActivities<SweepActivities>({
 });
 
 /**
- * Run by the retention schedule: purges the requests whose own workflow cannot (terminated, failed,
- * timed out) once their retention period is over. Answers how many it purged.
+ * Run by the retention schedule: purges the requests closed longer ago than their retention
+ * period (completed as they closed, or terminated, failed, timed out). Answers how many it purged.
+ * The period is counted on the workflow's clock, which is the server's.
  */
 export async function RetentionSweepWorkflow(input: { retention: string }): Promise<number> {
-  const due = await sweep.requestsPastRetention(input.retention);
+  const closedBefore = new Date(Date.now() - parseDuration(input.retention)).toISOString();
+  const due = await sweep.requestsPastRetention(closedBefore);
   let purged = 0;
   for (const run of due) {
     try {

@@ -19,15 +19,24 @@ describe('replay of the histories of the main paths', function () {
   /** Requests along the main paths, run until they close: their ids. */
   async function runMainPaths(): Promise<{ auto: string[]; manual: string }> {
     const { lethe } = suite;
+    // A subject of its own per request, with records in the sandbox CRM: the deletion takes only its own.
+    const unique = Date.now().toString(36);
     const auto = await Promise.all(
-      AUTO_TYPES.map((type) =>
-        lethe.create({
+      AUTO_TYPES.map((type) => {
+        const email = `replayed.${type}.${unique}@example.com`;
+        for (const n of [1, 2])
+          suite.stack.crm.contacts.set(`c_${type}_${unique}_${n}`, {
+            id: `c_${type}_${unique}_${n}`,
+            email,
+            kind: 'contact',
+          });
+        return lethe.create({
           type,
           auto_process: true,
-          subject: { email: 'jane.doe@example.com' },
+          subject: { email },
           integrations: ['crm', 'crm-stage2'],
-        }),
-      ),
+        });
+      }),
     );
     // By hand: the owner answers, an integration is stopped, the operator selects.
     const manual = await lethe.create({

@@ -44,3 +44,13 @@ export async function decodedText(stack: Stack, events: HistoryEvent[]): Promise
   const decoded = await codec.decode(events.flatMap((event) => payloadsIn(event)));
   return decoded.map((p) => Buffer.from(p.data ?? []).toString('utf8')).join('\n');
 }
+
+/**
+ * The files of a request's blob folder other than its proof (which the retention sweep keeps
+ * there once it has deleted the rest).
+ */
+export function dataLeftOf(blobsFolder: string, requestId: string): string[] {
+  const folder = path.join(blobsFolder, requestId);
+  const proof = path.join(folder, 'entries', 'proof');
+  return filesUnder(folder).filter((file) => !file.startsWith(proof));
+}

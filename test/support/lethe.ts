@@ -1,6 +1,7 @@
 import type { IntegrationView, RequestView } from '../../src/domain';
 import type { InjectedFault } from '../../src/sandbox/controls';
 import { call, eventually, type HttpResult } from './http';
+import { TASK_QUEUE } from '../../src/workflows/definitions';
 import { getStack, type ServerKind, type Stack } from './stack';
 
 /** Test steps phrased as an operator would: create a request, read it, wait for an integration's state. */
@@ -144,4 +145,18 @@ export async function accessWithSlowCrmCall(
   const created = await suite.lethe.create({ type: 'access', subject: { email }, integrations: ['crm'] });
   await untilCrmFaultsUsed(suite.stack, 'the slow call to start');
   return created;
+}
+
+let sweeps = 0;
+
+/**
+ * Runs the retention sweep as its hourly schedule would (the time-skipping server runs no
+ * schedules): answers how many requests it purged.
+ */
+export function sweepRetention(stack: Stack, retention = '30d'): Promise<number> {
+  return stack.client.workflow.execute('RetentionSweepWorkflow', {
+    workflowId: `test-retention-sweep-${Date.now()}-${sweeps++}`,
+    taskQueue: TASK_QUEUE,
+    args: [{ retention }],
+  });
 }
