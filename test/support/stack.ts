@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { temporal as proto } from '@temporalio/proto';
 import pino from 'pino';
-import { Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   bundleWorkflowCode,
