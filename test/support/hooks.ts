@@ -1,3 +1,4 @@
+import { stopDatabases } from './databases';
 import { stopStacks } from './stack';
 
 /** Mocha root hooks: whatever the suites started is torn down once, after the last one. */
@@ -5,5 +6,6 @@ export const mochaHooks = {
   async afterAll(this: Mocha.Context) {
     this.timeout(60_000);
     await stopStacks();
+    await stopDatabases();
   },
 };
