@@ -1,4 +1,5 @@
 import { stopDatabases } from './databases';
+import { closeShops } from './sql-shop';
 import { stopStacks } from './stack';
 
 /** Mocha root hooks: whatever the suites started is torn down once, after the last one. */
@@ -6,6 +7,7 @@ export const mochaHooks = {
   async afterAll(this: Mocha.Context) {
     this.timeout(60_000);
     await stopStacks();
+    await closeShops();
     await stopDatabases();
   },
 };

@@ -33,6 +33,7 @@ import { temporalCliPath, temporalTestServerPath } from '../../scripts/temporal-
 import { HostileService } from './hostile';
 import { TestSmtpServer } from './smtp';
 import { testIntegrations } from './integrations';
+import { getShops } from './sql-shop';
 
 export const API_KEY = 'test-key';
 export const TOKEN_SECRET = 'test-secret-test-secret-test-secret-0123';
@@ -147,6 +148,8 @@ export class Stack {
       this.smtp.start(),
       this.hostile.start(),
       workflowBundle(),
+      // The sql connector's databases: the worker checks their tables and columns as it starts.
+      getShops(),
     ]);
     this.temporal = temporal;
 

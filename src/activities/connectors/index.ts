@@ -1,12 +1,14 @@
-import { describeConfigIssues, type ApiIntegrationConfig } from '../../domain';
+import { describeConfigIssues, type ApiIntegrationConfig, type LetheConfig } from '../../domain';
 import type { Connector, ConnectorContext, ConnectorDefinition } from './connector';
 import { batchConnector } from './batch';
 import { httpConnector } from './http';
+import { sqlConnector } from './sql';
 
 /** Every connector Lethe knows, by the name integrations use in `connector:`. */
 const CONNECTORS: Record<string, ConnectorDefinition<never>> = {
   http: httpConnector as ConnectorDefinition<never>,
   batch: batchConnector as ConnectorDefinition<never>,
+  sql: sqlConnector as ConnectorDefinition<never>,
 };
 
 function definitionOf(integration: ApiIntegrationConfig): ConnectorDefinition<never> {
@@ -26,6 +28,37 @@ export function checkConnectorOptions(integration: ApiIntegrationConfig): string
   return describeConfigIssues(result.error).map((line) => `integration "${integration.id}" options.${line}`);
 }
 
+/**
+ * The start-up check of what the integrations name in their systems (a database's tables and
+ * columns): `problems` name what is missing; `unchecked` the integrations that could not be
+ * reached or lack their credentials, which their requests will report as they run.
+ */
+export async function verifyIntegrations(
+  config: LetheConfig,
+  secrets: SecretSource,
+): Promise<{ problems: string[]; unchecked: { id: string; reason: string }[] }> {
+  const problems: string[] = [];
+  const unchecked: { id: string; reason: string }[] = [];
+  for (const integration of config.integrations) {
+    if (integration.type !== 'api' || integration.disconnected) continue;
+    let connector: Connector;
+    try {
+      connector = connectorFor(integration, { secrets, onCall: () => undefined });
+    } catch {
+      // Its credentials are missing: each request says so (Disconnected integration).
+      continue;
+    }
+    if (!connector.verify) continue;
+    try {
+      for (const line of await connector.verify())
+        problems.push(`integration "${integration.id}" options.${line}`);
+    } catch (error) {
+      unchecked.push({ id: integration.id, reason: (error as Error).message });
+    }
+  }
+  return { problems, unchecked };
+}
+
 export function connectorFor(integration: ApiIntegrationConfig, context: ConnectorContext): Connector {
   const definition = definitionOf(integration);
   return definition.create(definition.optionsSchema.parse(integration.options), context);
@@ -43,3 +76,4 @@ export {
   type Resumable,
   type SecretSource,
 } from './connector';
+import type { SecretSource } from './connector';
