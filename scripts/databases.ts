@@ -80,7 +80,10 @@ export interface DatabaseServer {
   /** A URL for `user` on `database` (the administrator's, by default). */
   url(database?: string, user?: string, password?: string): string;
   stop(): Promise<void>;
-  /** Kills the server at once, as a crash would (its folder stays until stop). */
+  /**
+   * Ends the server at once, as a crash would (its folder stays until stop): SIGKILL, or for
+   * PostgreSQL SIGQUIT, which takes its backends down with it (a killed postmaster's would live on).
+   */
   kill(): Promise<void>;
   /** Starts it again on the same folder (after kill). */
   restart(): Promise<void>;
@@ -116,8 +119,10 @@ abstract class ServerProcess implements DatabaseServer {
     died.catch(() => undefined);
   }
 
+  protected crashSignal: NodeJS.Signals = 'SIGKILL';
+
   async kill(): Promise<void> {
-    if (this.child) await stopProcess(this.child, 'SIGKILL');
+    if (this.child) await stopProcess(this.child, this.crashSignal);
     this.child = undefined;
   }
 
@@ -135,6 +140,7 @@ abstract class ServerProcess implements DatabaseServer {
 export class PostgresServer extends ServerProcess {
   readonly dialect = 'postgres' as const;
   protected stopSignal: NodeJS.Signals = 'SIGINT'; // fast shutdown: open sessions are ended
+  protected override crashSignal: NodeJS.Signals = 'SIGQUIT'; // immediate shutdown: recovery at the next start
   readonly adminPassword = randomBytes(12).toString('hex');
 
   static async start(): Promise<PostgresServer> {
@@ -176,11 +182,11 @@ export class PostgresServer extends ServerProcess {
         this.folder,
         '-c',
         'listen_addresses=127.0.0.1',
-        // Test and sandbox data: durability across a power cut is not wanted, speed is.
+        // Test and sandbox data: durability across a power cut is not wanted, speed is. A commit
+        // still reaches the OS before it is answered (synchronous_commit stays on), so a crash of
+        // the server alone, which a test makes on purpose, loses nothing.
         '-c',
         'fsync=off',
-        '-c',
-        'synchronous_commit=off',
         '-c',
         'full_page_writes=off',
         '-c',
@@ -230,7 +236,8 @@ export class MariaDbServer extends ServerProcess {
         `--pid-file=${path.join(this.folder, 'mariadb.pid')}`,
         '--skip-name-resolve',
         '--innodb-buffer-pool-size=64M',
-        '--innodb-flush-log-at-trx-commit=0',
+        // Written to the OS at each commit, not flushed: a crash of the server alone loses nothing.
+        '--innodb-flush-log-at-trx-commit=2',
         '--skip-log-bin',
         '--max-connections=200',
       ],

@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import JSZip from 'jszip';
+import type { Knex } from 'knex';
+import { MariaDbServer, PostgresServer } from '../../scripts/databases';
+import { connect } from '../support/databases';
 import { validateLetheConfig } from '../../src/config/integrations-file';
 import { verifyIntegrations } from '../../src/activities/connectors';
 import { API_KEY } from '../support/stack';
 import { call, eventually } from '../support/http';
-import { phaseOf, useStack } from '../support/lethe';
+import { integration, phaseOf, useStack } from '../support/lethe';
 import {
   getShops,
   PASSWORDS,
@@ -282,6 +285,53 @@ for (const d of ['pg', 'my'] as Dialect[]) {
       assert.equal(failed.length, 3, 'max_attempts: 3');
     });
 
+    it('a lock held past the statement timeout: Request timeout, retried, and done once the lock goes', async () => {
+      const who = email('locked');
+      const rows = await seedPerson(shop.db, who, { addresses: 1, orders: 2, items: 1, tickets: 0 });
+      const locker = await shop.db.transaction();
+      await locker('order_items')
+        .whereIn(
+          'order_id',
+          shop
+            .db('orders')
+            .select('id')
+            .whereIn('user_id', shop.db('users').select('id').where('email', who)),
+        )
+        .forUpdate();
+      try {
+        const created = await suite.lethe.create({
+          type: 'deletion',
+          auto_process: true,
+          subject: { email: who },
+          integrations: [`shop-${d}-impatient`],
+        });
+        const retrying = await suite.lethe.until(
+          created.id,
+          (r) => (integration(r, `shop-${d}-impatient`).deletion?.attempt ?? 0) >= 2,
+          'a second attempt',
+          30_000,
+        );
+        const view = integration(retrying, `shop-${d}-impatient`).deletion!;
+        assert.equal(view.state, 'Processing');
+        assert.equal(view.last_error, 'Request timeout');
+        await locker.rollback();
+        const request = await suite.lethe.until(created.id, (r) => r.closed, 'the deletion', 30_000);
+        assert.deepEqual(phaseOf(request, `shop-${d}-impatient`, 'deletion'), {
+          state: 'Complete',
+          detail: `${total(rows)} records deleted`,
+        });
+        const failed = (await errorLog(created.id, `shop-${d}-impatient`)).filter((e) => e.error);
+        assert.match(
+          failed[0]!.error!,
+          d === 'pg'
+            ? /table order_items: DELETE failed, database error (55P03|57014)/
+            : /table order_items: DELETE failed, database error ER_LOCK_WAIT_TIMEOUT \(1205\)/,
+        );
+      } finally {
+        if (!locker.isCompleted()) await locker.rollback();
+      }
+    });
+
     it('a column dropped after start-up: Request error naming the table', async () => {
       const who = email('newsletter');
       await shop.db('newsletter').insert({ email: who, nickname: 'janie' });
@@ -482,4 +532,108 @@ describe('the sql connector: its configuration, checked at start-up', function (
       'integration "shop-pg" options.tables[1].name: no table "wishlists" in the database',
     ]);
   });
+});
+
+describe('the sql connector: a database that crashes mid-statement', function () {
+  this.timeout(120_000);
+  const suite = useStack();
+
+  for (const d of ['pg', 'my'] as Dialect[]) {
+    it(`${d === 'pg' ? 'PostgreSQL' : 'MariaDB'}: the connection lost is retried, then refused while it is down, and the access completes once it is back`, async () => {
+      const server = d === 'pg' ? await PostgresServer.start() : await MariaDbServer.start();
+      const admin = connect(server);
+      let locker: Knex.Transaction | undefined;
+      try {
+        await admin.raw('CREATE DATABASE lost');
+        const db = connect(server, 'lost');
+        await db.schema.createTable('people', (t) => {
+          t.increments('id');
+          t.string('email', 255);
+        });
+        await db('people').insert([{ email: 'lost@example.com' }, { email: 'lost@example.com' }]);
+        await db.destroy();
+        process.env[`SQL_${d.toUpperCase()}_LOST_URL`] = server.url('lost');
+        // A table lock makes the read wait, so the crash comes while the statement is in flight.
+        const holder = connect(server, 'lost');
+        locker = await holder.transaction();
+        await locker.raw(
+          d === 'pg' ? 'LOCK TABLE people IN ACCESS EXCLUSIVE MODE' : 'LOCK TABLES people WRITE',
+        );
+        const created = await suite.lethe.create({
+          type: 'access',
+          subject: { email: 'lost@example.com' },
+          integrations: [`lost-${d}`],
+        });
+        await eventually(
+          async () => {
+            const watcher = connect(server, 'lost');
+            try {
+              if (d === 'pg')
+                return Number(
+                  (
+                    await watcher.raw<{ rows: { n: string }[] }>(
+                      "select count(*) as n from pg_stat_activity where wait_event_type = 'Lock'",
+                    )
+                  ).rows[0]!.n,
+                );
+              const [list] = (await watcher.raw('SHOW PROCESSLIST')) as [{ State: string | null }[]];
+              return list.filter((p) => /lock/i.test(p.State ?? '')).length;
+            } finally {
+              await watcher.destroy();
+            }
+          },
+          (waiting) => waiting > 0,
+          { what: 'the read to wait on the lock', timeoutMs: 20_000, intervalMs: 100 },
+        );
+        await server.kill();
+        void holder.destroy().catch(() => undefined);
+        locker = undefined;
+        await suite.lethe.until(
+          created.id,
+          (r) => (integration(r, `lost-${d}`).access.attempt ?? 0) >= 3,
+          'two failed attempts',
+          30_000,
+        );
+        await server.restart();
+        const request = await suite.lethe
+          .untilIntegration(
+            created.id,
+            `lost-${d}`,
+            'access',
+            { state: 'Complete', detail: '2 records found' },
+            30_000,
+          )
+          .catch(async (error: Error) => {
+            const log = await call(
+              suite.stack.apiUrl,
+              'GET',
+              `/v1/requests/${created.id}/integrations/lost-${d}/error-log`,
+            );
+            throw new Error(`${error.message.slice(0, 300)}\nerror log: ${JSON.stringify(log.body)}`);
+          });
+        assert.equal(integration(request, `lost-${d}`).access.state, 'Complete');
+        const failed = (
+          await call<{ entries: { error: string | null }[] }>(
+            suite.stack.apiUrl,
+            'GET',
+            `/v1/requests/${created.id}/integrations/lost-${d}/error-log`,
+          )
+        ).body.entries.filter((e) => e.error);
+        assert.match(
+          failed[0]!.error!,
+          d === 'pg'
+            ? /table people: SELECT failed, database error (57P01|57P02|none \(connection lost\)|ECONNRESET)/
+            : /table people: SELECT failed, database error (PROTOCOL_CONNECTION_LOST|ECONNRESET)/,
+        );
+        assert.ok(
+          failed.some((e) => /ECONNREFUSED/.test(e.error!)),
+          'refused while it was down',
+        );
+      } finally {
+        await locker?.rollback().catch(() => undefined);
+        await admin.destroy().catch(() => undefined);
+        await server.stop();
+      }
+    });
+  }
 });

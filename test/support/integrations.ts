@@ -254,6 +254,12 @@ export function sqlIntegrations(d: 'pg' | 'my') {
     sql(`shop-${d}-slow`, `Shop database, small batches (${d})`, {
       options: { ...options, batch_size: 5 },
     }),
+    sql(
+      `shop-${d}-impatient`,
+      `Shop database, 1 s to a statement (${d})`,
+      { options: { ...options, statement_timeout: '1s' } },
+      { initial_interval: '500ms', max_interval: '1s', max_attempts: 8 },
+    ),
     sql(`shop-${d}-nodelete`, `Shop database, a role without DELETE (${d})`, {
       options: { ...options, url_env: `${prefix}_NODELETE_URL` },
     }),
@@ -271,6 +277,20 @@ export function sqlIntegrations(d: 'pg' | 'my') {
         ],
       },
     }),
+    // A database of its own, crashed and restarted by its test (SQL_<D>_LOST_URL).
+    sql(
+      `lost-${d}`,
+      `A database that restarts (${d})`,
+      {
+        options: {
+          ...options,
+          url_env: `${prefix}_LOST_URL`,
+          read_url_env: undefined,
+          tables: [{ name: 'people', match: { email: 'subject.email' } }],
+        },
+      },
+      { initial_interval: '500ms', max_interval: '1s', max_attempts: 20 },
+    ),
     sql(
       `shop-${d}-down`,
       `Shop database, server down (${d})`,

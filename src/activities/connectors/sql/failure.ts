@@ -58,12 +58,13 @@ interface DriverError {
 }
 
 /** The database's code of an error, as an operator looks it up: SQLSTATE, or MySQL's name and number. */
-function codeOf(error: DriverError): string {
+function codeOf(error: DriverError, reason: DatabaseFailureReason): string {
   const code = typeof error.code === 'string' ? error.code : '';
   if (typeof error.errno === 'number' && code) return `${code} (${error.errno})`;
   if (code) return code;
-  if (error.name === 'KnexTimeoutError') return 'statement timeout';
-  return 'no code';
+  if (reason === 'timeout') return 'none (statement timeout)';
+  if (reason === 'lost') return 'none (connection lost)';
+  return 'none';
 }
 
 /**
@@ -94,6 +95,6 @@ export function databaseFailure(
   const table = where.table ? `table ${where.table}: ` : '';
   return new ConnectorFailure(
     { kind: 'database', reason },
-    `${table}${where.statement} failed, database error ${codeOf(driver)}`,
+    `${table}${where.statement} failed, database error ${codeOf(driver, reason)}`,
   );
 }

@@ -42,6 +42,11 @@ interface Batch {
 
 class SqlConnector implements Connector {
   private readonly timeoutMs: number;
+  /**
+   * knex's own limit on a statement, a safety net behind the server's (statement_timeout and
+   * lock_timeout; innodb_lock_wait_timeout): a second later, so the server's codes show first.
+   */
+  private readonly knexTimeoutMs: number;
   /** Tables in the order they are read and erased: children before parents. */
   private readonly order: SqlTable[];
 
@@ -50,6 +55,7 @@ class SqlConnector implements Connector {
     private readonly context: ConnectorContext,
   ) {
     this.timeoutMs = parseDuration(options.statement_timeout);
+    this.knexTimeoutMs = this.timeoutMs + 1000;
     this.order = [...options.tables].reverse();
   }
 
@@ -211,7 +217,7 @@ class SqlConnector implements Connector {
     const cols = columns ?? this.columnsOf(t);
     query.clearSelect().select(cols ?? '*');
     if (after !== null) query.andWhere(t.key, '>', after);
-    query.orderBy(t.key).limit(size).timeout(this.timeoutMs, { cancel: true });
+    query.orderBy(t.key).limit(size).timeout(this.knexTimeoutMs, { cancel: true });
     return this.statement(
       where,
       { table: t.name, statement: 'SELECT' },
@@ -322,7 +328,7 @@ class SqlConnector implements Connector {
     if (table.erase === 'delete') {
       await this.statement(where, { table: table.name, statement: 'DELETE' }, () =>
         db.transaction(async (trx) => {
-          await trx(table.name).whereIn(table.key, keys).delete().timeout(this.timeoutMs, timeout);
+          await trx(table.name).whereIn(table.key, keys).delete().timeout(this.knexTimeoutMs, timeout);
         }),
       );
       return;
@@ -335,7 +341,7 @@ class SqlConnector implements Connector {
           const values = Object.fromEntries(
             rules.map(([column, rule]) => [column, this.maskValue(rule, null)]),
           );
-          await trx(table.name).whereIn(table.key, keys).update(values).timeout(this.timeoutMs, timeout);
+          await trx(table.name).whereIn(table.key, keys).update(values).timeout(this.knexTimeoutMs, timeout);
           return;
         }
         // A keyed hash is of each row's own value: read under lock, then written row by row.
@@ -343,7 +349,7 @@ class SqlConnector implements Connector {
           .select([table.key, ...hashed])
           .whereIn(table.key, keys)
           .forUpdate()
-          .timeout(this.timeoutMs, timeout)) as ConnectorRecord[];
+          .timeout(this.knexTimeoutMs, timeout)) as ConnectorRecord[];
         for (const row of rows) {
           const values = Object.fromEntries(
             rules.map(([column, rule]) => [column, this.maskValue(rule, row[column])]),
@@ -351,7 +357,7 @@ class SqlConnector implements Connector {
           await trx(table.name)
             .where(table.key, row[table.key] as Key)
             .update(values)
-            .timeout(this.timeoutMs, timeout);
+            .timeout(this.knexTimeoutMs, timeout);
         }
       }),
     );
@@ -423,7 +429,7 @@ class SqlConnector implements Connector {
             'table_schema',
             schema ?? db.raw(this.options.dialect === 'postgres' ? 'current_schema()' : 'database()'),
           )
-          .timeout(this.timeoutMs, { cancel: true });
+          .timeout(this.knexTimeoutMs, { cancel: true });
         const rows = (await this.statement(where, { table: t.name, statement: 'SELECT' }, () => query)) as {
           column: string;
         }[];
