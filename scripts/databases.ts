@@ -143,8 +143,8 @@ export class PostgresServer extends ServerProcess {
   protected override crashSignal: NodeJS.Signals = 'SIGQUIT'; // immediate shutdown: recovery at the next start
   readonly adminPassword = randomBytes(12).toString('hex');
 
-  static async start(): Promise<PostgresServer> {
-    const server = new PostgresServer(await freePort(), ownedFolder('lethe-postgres-'));
+  static async start(port?: number): Promise<PostgresServer> {
+    const server = new PostgresServer(port ?? (await freePort()), ownedFolder('lethe-postgres-'));
     const bin = postgresBinDir();
     const passwordFile = path.join(server.folder, 'admin-password');
     writeFileSync(passwordFile, server.adminPassword, { mode: 0o600 });
@@ -208,8 +208,8 @@ export class MariaDbServer extends ServerProcess {
   readonly dialect = 'mysql' as const;
   protected stopSignal: NodeJS.Signals = 'SIGTERM';
 
-  static async start(): Promise<MariaDbServer> {
-    const server = new MariaDbServer(await freePort(), ownedFolder('lethe-mariadb-'));
+  static async start(port?: number): Promise<MariaDbServer> {
+    const server = new MariaDbServer(port ?? (await freePort()), ownedFolder('lethe-mariadb-'));
     run(
       mariadbBinary('mariadb-install-db'),
       [

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { codecEndpointHint } from '../src/api/codec';
 import { DEVELOPMENT_KEY_FILE, loadEnvironment } from '../src/config/environment';
 import { SEARCH_ATTRIBUTES } from '../src/workflows/definitions';
+import { startSampleDatabases, type SampleDatabases } from './sample-database';
 import { temporalCliPath } from './temporal-binaries';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -20,6 +21,8 @@ const TEMPORAL_PORT = 7233;
 const UI_PORT = 8233;
 const CRM_PORT = 4010;
 const BATCH_PORT = 4020;
+const POSTGRES_PORT = 5433;
+const MARIADB_PORT = 3307;
 
 const env: NodeJS.ProcessEnv = {
   ...process.env,
@@ -36,6 +39,7 @@ const env: NodeJS.ProcessEnv = {
 
 const children: { name: string; process: ChildProcess }[] = [];
 let stopping = false;
+let databases: SampleDatabases | undefined;
 
 function start(name: string, command: string, args: string[]): ChildProcess {
   const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
@@ -59,6 +63,10 @@ async function stopAll(exitCode: number): Promise<never> {
     await exited;
     clearTimeout(killed);
     console.log(`stopped ${name}`);
+  }
+  if (databases) {
+    await databases.stop().catch((error: unknown) => console.error(error));
+    console.log('stopped the sample databases');
   }
   process.exit(exitCode);
 }
@@ -89,6 +97,8 @@ async function main() {
     ['the Temporal Web UI', UI_PORT],
     ['the sandbox CRM', CRM_PORT],
     ['the sandbox Batch API', BATCH_PORT],
+    ['the sample PostgreSQL', POSTGRES_PORT],
+    ['the sample MariaDB', MARIADB_PORT],
     ['the API', API_PORT],
   ] as const) {
     if (await portOpen(port)) {
@@ -104,6 +114,10 @@ async function main() {
   const environment = loadEnvironment(env);
   const api = `http://127.0.0.1:${API_PORT}`;
   const codecEndpoint = `${api}/codec/${environment.codecSecrets[0]}`;
+  // The first-party databases, made afresh (the sandbox subject in them), before the worker
+  // that checks their tables and columns as it starts.
+  databases = await startSampleDatabases({ postgres: POSTGRES_PORT, mariadb: MARIADB_PORT });
+  Object.assign(env, databases.env);
 
   start('temporal', temporalCliPath(), [
     'server',
@@ -142,6 +156,11 @@ async function main() {
                      set for it to ${codecEndpointHint(api, environment)})
     Sandbox CRM      http://127.0.0.1:${CRM_PORT}
     Sandbox Batch    http://127.0.0.1:${BATCH_PORT}  (custom_id jane.doe has data)
+    Shop database    PostgreSQL on 127.0.0.1:${POSTGRES_PORT}, database shop (integration app-db):
+                     ${redactedUrl(databases.env.APP_DB_URL!)}
+    Support desk     MariaDB on 127.0.0.1:${MARIADB_PORT}, database support (integration support-db):
+                     ${redactedUrl(databases.env.SUPPORT_DB_URL!)}
+                     (made afresh at each start; jane.doe@example.com has rows in both)
     Data folder      ${DATA_DIR}   (owner emails land in ${path.join(DATA_DIR, 'outbox')})
 ${keyNote}
   Try:
@@ -150,6 +169,13 @@ ${keyNote}
 
   Ctrl-C stops everything.
 `);
+}
+
+/** A connection URL without its password, for the banner. */
+function redactedUrl(url: string): string {
+  const parsed = new URL(url);
+  parsed.password = '';
+  return parsed.toString();
 }
 
 main().catch(async (error) => {
