@@ -14,7 +14,7 @@ export type ShopTable = (typeof SHOP_TABLES)[number];
 export const PASSWORDS = { lethe_rw: 'rw-secret-1', lethe_ro: 'ro-secret-2', lethe_nodelete: 'nd-secret-3' };
 export type Dialect = 'pg' | 'my';
 
-async function createSchema(db: Knex): Promise<void> {
+export async function createSchema(db: Knex): Promise<void> {
   await db.schema.createTable('users', (t) => {
     t.increments('id');
     t.string('email', 255).notNullable().unique();
