@@ -271,6 +271,37 @@ for (const d of ['pg', 'my'] as Dialect[]) {
       assert.ok(!JSON.stringify(entries).includes('not-the-password'), 'the password is not in the log');
     });
 
+    it('the access phase reads through its own connection (a read-only role), the deletion through the other', async () => {
+      const who = email('split');
+      const rows = await seedPerson(shop.db, who, { addresses: 1, orders: 1, items: 1, tickets: 1 });
+      const created = await suite.lethe.create({
+        type: 'deletion',
+        auto_process: true,
+        subject: { email: who },
+        integrations: [`shop-${d}-split`],
+      });
+      const request = await suite.lethe.untilIntegration(created.id, `shop-${d}-split`, 'deletion', {
+        state: 'Error',
+        detail: 'Authorization error',
+      });
+      assert.deepEqual(phaseOf(request, `shop-${d}-split`, 'access'), {
+        state: 'Complete',
+        detail: `${total(rows)} records found`,
+      });
+      assert.deepEqual(await rowsOf(shop.db, who), rows);
+      // And the read-only role cannot erase: a deletion through it is refused by the database.
+      const readOnly = await shop.db.raw(
+        d === 'pg'
+          ? "select has_table_privilege('lethe_ro', 'users', 'DELETE') as can"
+          : "select count(*) as can from information_schema.table_privileges where grantee like '%lethe_ro%' and privilege_type = 'DELETE'",
+      );
+      const can =
+        d === 'pg'
+          ? (readOnly as { rows: { can: boolean }[] }).rows[0]!.can
+          : Number((readOnly as [{ can: number }[]])[0][0]!.can) > 0;
+      assert.equal(can, false);
+    });
+
     it('a database that is down: retried, then Internal Server Error', async () => {
       const created = await suite.lethe.create({
         type: 'access',

@@ -266,6 +266,10 @@ export function sqlIntegrations(d: 'pg' | 'my') {
     sql(`shop-${d}-badpw`, `Shop database, a wrong password (${d})`, {
       options: { ...options, url_env: `${prefix}_BADPW_URL`, read_url_env: `${prefix}_BADPW_URL` },
     }),
+    // Access through the read-only role, deletion through a role whose password is wrong.
+    sql(`shop-${d}-split`, `Shop database, read and write roles apart (${d})`, {
+      options: { ...options, url_env: `${prefix}_BADPW_URL`, read_url_env: `${prefix}_RO_URL` },
+    }),
     sql(`shop-${d}-capped`, `Shop database, at most 10 rows a person (${d})`, {
       options: { ...options, max_rows: 10 },
     }),
