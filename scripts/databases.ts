@@ -36,9 +36,15 @@ export function postgresBinDir(): string {
   return bin;
 }
 
+/** MariaDB's programs: beside LETHE_MARIADBD (or in its ../bin) if set, else Debian's. */
 function mariadbBinary(name: 'mariadbd' | 'mariadb-install-db'): string {
-  const configured = name === 'mariadbd' ? process.env.LETHE_MARIADBD : undefined;
-  const found = [configured, `/usr/sbin/${name}`, `/usr/bin/${name}`].find((f) => f && executable(f));
+  const configured = process.env.LETHE_MARIADBD;
+  const near = configured
+    ? name === 'mariadbd'
+      ? [configured]
+      : [path.join(path.dirname(configured), name), path.join(path.dirname(configured), '..', 'bin', name)]
+    : [];
+  const found = [...near, `/usr/sbin/${name}`, `/usr/bin/${name}`].find(executable);
   if (!found) throw new Error(`MariaDB's ${name} was not found: run \`make databases\`.`);
   return found;
 }

@@ -435,7 +435,9 @@ class SqlConnector implements Connector {
         }[];
         const columns = new Set(rows.map((row) => row.column));
         if (columns.size === 0) {
-          problems.push(`tables[${index}].name: no table "${t.name}" in the database`);
+          problems.push(
+            `tables[${index}].name: no table "${t.name}" in the database (or none its role may see)`,
+          );
           continue;
         }
         for (const column of named.get(t.name) ?? [])
