@@ -14,6 +14,7 @@ export type ShopTable = (typeof SHOP_TABLES)[number];
 export const PASSWORDS = { lethe_rw: 'rw-secret-1', lethe_ro: 'ro-secret-2', lethe_nodelete: 'nd-secret-3' };
 export type Dialect = 'pg' | 'my';
 
+/** The chain as an application would have it: every foreign key indexed (PostgreSQL does not do it itself). */
 export async function createSchema(db: Knex): Promise<void> {
   await db.schema.createTable('users', (t) => {
     t.increments('id');
@@ -24,19 +25,37 @@ export async function createSchema(db: Knex): Promise<void> {
   });
   await db.schema.createTable('addresses', (t) => {
     t.increments('id');
-    t.integer('user_id').unsigned().notNullable().references('id').inTable('users').onDelete('RESTRICT');
+    t.integer('user_id')
+      .unsigned()
+      .notNullable()
+      .references('id')
+      .inTable('users')
+      .onDelete('RESTRICT')
+      .index();
     t.string('street', 255);
     t.string('city', 255);
   });
   await db.schema.createTable('orders', (t) => {
     t.increments('id');
-    t.integer('user_id').unsigned().notNullable().references('id').inTable('users').onDelete('RESTRICT');
+    t.integer('user_id')
+      .unsigned()
+      .notNullable()
+      .references('id')
+      .inTable('users')
+      .onDelete('RESTRICT')
+      .index();
     t.decimal('total', 10, 2);
     t.string('status', 32);
   });
   await db.schema.createTable('order_items', (t) => {
     t.increments('id');
-    t.integer('order_id').unsigned().notNullable().references('id').inTable('orders').onDelete('RESTRICT');
+    t.integer('order_id')
+      .unsigned()
+      .notNullable()
+      .references('id')
+      .inTable('orders')
+      .onDelete('RESTRICT')
+      .index();
     t.string('sku', 64);
     t.integer('quantity');
   });
