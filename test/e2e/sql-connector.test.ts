@@ -363,6 +363,70 @@ for (const d of ['pg', 'my'] as Dialect[]) {
       }
     });
 
+    if (d === 'pg')
+      it('a deadlock: the database ends the deletion’s transaction, which is retried and completes', async () => {
+        const who = email('deadlock');
+        const rows = await seedPerson(shop.db, who, { addresses: 0, orders: 1, items: 3, tickets: 0 });
+        const items = (await shop
+          .db('order_items')
+          .whereIn(
+            'order_id',
+            shop
+              .db('orders')
+              .select('id')
+              .whereIn('user_id', shop.db('users').select('id').where('email', who)),
+          )
+          .orderBy('id')
+          .pluck('id')) as number[];
+        // This session holds the last item; the deletion's batch takes the first ones, then waits on it.
+        const other = await shop.db.transaction();
+        try {
+          await other('order_items').where('id', items[2]!).forUpdate();
+          const created = await suite.lethe.create({
+            type: 'deletion',
+            auto_process: true,
+            subject: { email: who },
+            integrations: [`shop-${d}`],
+          });
+          await eventually(
+            async () =>
+              Number(
+                (
+                  await shop.db.raw<{ rows: { n: string }[] }>(
+                    "select count(*) as n from pg_stat_activity where application_name = 'lethe' and wait_event_type = 'Lock'",
+                  )
+                ).rows[0]!.n,
+              ),
+            (waiting) => waiting > 0,
+            { what: 'the deletion to wait on the held item', timeoutMs: 20_000, intervalMs: 50 },
+          );
+          // Now this session wants the first item, which the deletion holds: a deadlock, which
+          // PostgreSQL breaks by ending the transaction that waited first, the deletion's.
+          const mine = other('order_items')
+            .where('id', items[0]!)
+            .forUpdate()
+            .then(() => undefined); // sent now: a query builder runs when it is awaited
+          const retrying = await suite.lethe.until(
+            created.id,
+            (r) => (integration(r, `shop-${d}`).deletion?.attempt ?? 0) >= 2,
+            'a second attempt',
+            30_000,
+          );
+          assert.equal(integration(retrying, `shop-${d}`).deletion!.last_error, 'Internal Server Error');
+          await mine;
+          await other.rollback();
+          const request = await suite.lethe.until(created.id, (r) => r.closed, 'the deletion', 60_000);
+          assert.deepEqual(phaseOf(request, `shop-${d}`, 'deletion'), {
+            state: 'Complete',
+            detail: `${total(rows)} records deleted`,
+          });
+          const failed = (await errorLog(created.id, `shop-${d}`)).filter((e) => e.error);
+          assert.match(failed[0]!.error!, /table order_items: DELETE failed, database error 40P01/);
+        } finally {
+          if (!other.isCompleted()) await other.rollback();
+        }
+      });
+
     it('a column dropped after start-up: Request error naming the table', async () => {
       const who = email('newsletter');
       await shop.db('newsletter').insert({ email: who, nickname: 'janie' });
