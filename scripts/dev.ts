@@ -18,6 +18,7 @@ import {
   untilPortOpen,
   untilReady,
 } from './processes';
+import { startSampleDatabases, type SampleDatabases } from './sample-database';
 
 const ROOT = path.resolve(__dirname, '..');
 const TEMPORAL_PORT = 7233;
@@ -25,6 +26,8 @@ const UI_PORT = 8233;
 const CRM_PORT = 4010;
 const BATCH_PORT = 4020;
 const WORKER_HEALTH_PORT = 3001;
+const POSTGRES_PORT = 5433;
+const MARIADB_PORT = 3307;
 
 const env: NodeJS.ProcessEnv = {
   ...process.env,
@@ -41,6 +44,7 @@ const env: NodeJS.ProcessEnv = {
 
 const children: { name: string; process: ChildProcess }[] = [];
 let stopping: Promise<never> | undefined;
+let databases: SampleDatabases | undefined;
 const abandoned = () => stopping !== undefined;
 
 /** A part that exits on its own stops everything: the product is of no use with a part missing. */
@@ -60,6 +64,10 @@ function stopAll(exitCode: number): Promise<never> {
       await stopProcess(child);
       console.log(`stopped ${name}`);
     }
+    if (databases) {
+      await databases.stop().catch((error: unknown) => console.error(error));
+      console.log('stopped the sample databases');
+    }
     process.exit(exitCode);
   })();
   return stopping;
@@ -76,6 +84,8 @@ async function main() {
     ['the Temporal Web UI', UI_PORT],
     ['the sandbox CRM', CRM_PORT],
     ['the sandbox Batch API', BATCH_PORT],
+    ['the sample PostgreSQL', POSTGRES_PORT],
+    ['the sample MariaDB', MARIADB_PORT],
     ['the worker’s health endpoint', WORKER_HEALTH_PORT],
     ['the API', environment.port],
   ] as const) {
@@ -86,6 +96,10 @@ async function main() {
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
   mkdirSync(environment.dataDir, { recursive: true });
+  // The first-party databases, made afresh (the sandbox subject in them), before the worker
+  // that checks their tables and columns as it starts.
+  databases = await startSampleDatabases({ postgres: POSTGRES_PORT, mariadb: MARIADB_PORT });
+  Object.assign(env, databases.env);
 
   // The Web UI decodes payloads through the API's codec endpoint.
   const temporal = new TemporalDevServer(TEMPORAL_PORT, path.join(environment.dataDir, 'temporal.db'), {
@@ -121,6 +135,11 @@ async function main() {
                      set for it to ${codecEndpointHint(api, environment)})
     Sandbox CRM      http://127.0.0.1:${CRM_PORT}
     Sandbox Batch    http://127.0.0.1:${BATCH_PORT}  (custom_id jane.doe has data)
+    Shop database    PostgreSQL on 127.0.0.1:${POSTGRES_PORT}, database shop (integration app-db):
+                     ${redactedUrl(databases.env.APP_DB_URL!)}
+    Support desk     MariaDB on 127.0.0.1:${MARIADB_PORT}, database support (integration support-db):
+                     ${redactedUrl(databases.env.SUPPORT_DB_URL!)}
+                     (made afresh at each start; jane.doe@example.com has rows in both)
     Data folder      ${environment.dataDir}   (owner emails land in ${path.join(environment.dataDir, 'outbox')})
 ${keyNote}
   Try:
@@ -129,6 +148,13 @@ ${keyNote}
 
   Ctrl-C stops everything.
 `);
+}
+
+/** A connection URL without its password, for the banner. */
+function redactedUrl(url: string): string {
+  const parsed = new URL(url);
+  parsed.password = '';
+  return parsed.toString();
 }
 
 main().catch(async (error) => {

@@ -2,6 +2,7 @@
  * `npm run bench`: Lethe at scale, measured against the engine's own limit.
  *
  *   npm run bench -- --requests 500 --integrations 10 --waiting 10000
+ *   npm run bench -- --sql --rows 100000 --dialect both   (the sql connector: scripts/bench/sql.ts)
  *
  * Starts a Temporal dev server (in memory), M sandbox CRMs, a Lethe worker and API (separate
  * processes), and a baseline worker; submits N deletion requests with M API integrations each,
@@ -27,6 +28,7 @@ import { getRequestQuery } from '../../src/workflows/definitions';
 import { PrivacyRequestWorkflow } from '../../src/workflows';
 import { createSandboxCrm, type SandboxCrm } from '../../src/sandbox/crm';
 import { BaselineRequestWorkflow, type BaselineShape } from './baseline-workflows';
+import { runSqlBench } from './sql';
 import { freePort, startLetheProcess, stopProcess, TemporalDevServer, untilPortOpen } from '../processes';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -39,6 +41,10 @@ const { values: args } = parseArgs({
     integrations: { type: 'string', default: '10' },
     records: { type: 'string', default: '2' },
     waiting: { type: 'string', default: '10000' },
+    /** The sql connector's bench instead (scripts/bench/sql.ts). */
+    sql: { type: 'boolean', default: false },
+    rows: { type: 'string', default: '100000' },
+    dialect: { type: 'string', default: 'both' },
   },
 });
 const N = Number(args.requests);
@@ -497,7 +503,7 @@ Results (${os.cpus().length} CPUs, ${(os.totalmem() / 2 ** 30).toFixed(1)} GB)
   }
 }
 
-main().catch((error) => {
+(args.sql ? runSqlBench({ rows: Number(args.rows), dialect: args.dialect }) : main()).catch((error) => {
   console.error(error);
   process.exit(1);
 });

@@ -3,7 +3,7 @@ import yazl from 'yazl';
 import { describePhase, type RequestSnapshot } from '../domain';
 import type { BlobStore } from '../infra/blob-store';
 import type { ConnectorRecord } from './connectors';
-import { readRecords, surveyRecords } from './record-blobs';
+import { readRecords, surveyRecords, tableRecords } from './record-blobs';
 
 /** What goes into the package sent to the subject; the activity reads the blobs it names. */
 export interface ExportInput {
@@ -113,7 +113,7 @@ export async function buildExportPackage(
     integrations.push(entry);
     if (!sent.has(integration.id)) continue;
     const ref = input.recordRefs[integration.id];
-    const found = ref ? await surveyRecords(source, ref) : { count: 0, fields: [] };
+    const found = ref ? await surveyRecords(source, ref) : { count: 0, fields: [], tables: new Map() };
     progress();
     entry.records = found.count;
     entry.files = integration.uploads.length;
@@ -122,7 +122,17 @@ export async function buildExportPackage(
       entry.categories = holds ? (input.categories[integration.id] ?? []) : [];
       continue;
     }
-    if (ref) {
+    if (ref && found.tables.size > 0) {
+      // A database's rows: a file per table (each read from the blob in turn, never held whole).
+      entry.tables = Object.fromEntries([...found.tables].map(([table, survey]) => [table, survey.count]));
+      for (const [table, survey] of found.tables) {
+        add(`${folder}/${table}.json`, () => Readable.from(recordsJson(tableRecords(records(ref), table))));
+        if (request.type === 'portability')
+          add(`${folder}/${table}.csv`, () =>
+            Readable.from(recordsCsv(survey.fields, tableRecords(records(ref), table))),
+          );
+      }
+    } else if (ref) {
       add(`${folder}/records.json`, () => Readable.from(recordsJson(records(ref))));
       if (request.type === 'portability')
         add(`${folder}/records.csv`, () => Readable.from(recordsCsv(found.fields, records(ref))));

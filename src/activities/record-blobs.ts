@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type { BlobStore } from '../infra/blob-store';
-import type { ConnectorRecord, RecordPages } from './connectors';
+import { RECORD_TABLE, type ConnectorRecord, type RecordPages } from './connectors/connector';
 
 /**
  * The records an access phase found, as JSON Lines: written page by page as the connector reads
@@ -60,16 +60,53 @@ async function* linesOf(stream: Readable): AsyncGenerator<string> {
   if (rest) yield rest;
 }
 
-/** How many records a blob holds, and every top-level field any of them has (a CSV's columns). */
+/** A table's name as the sql connector's configuration allows it: `users`, `app.users`. */
+const TABLE_NAME = /^([A-Za-z_][A-Za-z0-9_]{0,62}\.)?[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+/**
+ * How many records a blob holds, and every top-level field any of them has (a CSV's columns);
+ * for records that name their table (a database's rows), the same per table.
+ */
 export async function surveyRecords(
   blobs: Pick<BlobStore, 'get' | 'open'>,
   ref: string,
-): Promise<{ count: number; fields: string[] }> {
+): Promise<{ count: number; fields: string[]; tables: Map<string, { count: number; fields: string[] }> }> {
   let count = 0;
   const fields = new Set<string>();
+  const tables = new Map<string, { count: number; fields: Set<string> }>();
+  // Only when every record names a table the way the sql connector does: a third party's field
+  // of the same name (which could read "../x") does not name files in the export.
+  let byTable = true;
   for await (const record of readRecords(blobs, ref)) {
     count++;
     for (const field of Object.keys(record)) fields.add(field);
+    const table = record[RECORD_TABLE];
+    if (typeof table !== 'string' || !TABLE_NAME.test(table)) byTable = false;
+    if (!byTable || typeof table !== 'string') continue;
+    const survey = tables.get(table) ?? { count: 0, fields: new Set<string>() };
+    tables.set(table, survey);
+    survey.count++;
+    for (const field of Object.keys(record)) if (field !== RECORD_TABLE) survey.fields.add(field);
   }
-  return { count, fields: [...fields] };
+  if (!byTable) tables.clear();
+  return {
+    count,
+    fields: [...fields],
+    tables: new Map(
+      [...tables].map(([table, survey]) => [table, { count: survey.count, fields: [...survey.fields] }]),
+    ),
+  };
+}
+
+/** The records of one table, without the field that names it. */
+export async function* tableRecords(
+  records: AsyncIterable<ConnectorRecord>,
+  table: string,
+): AsyncGenerator<ConnectorRecord> {
+  for await (const record of records) {
+    if (record[RECORD_TABLE] !== table) continue;
+    const row = { ...record };
+    delete row[RECORD_TABLE];
+    yield row;
+  }
 }

@@ -25,7 +25,41 @@ export type FailureCause =
   | { kind: 'missing_identifier' }
   /** A value Lethe will not send as it is: `.` or `..` as a path segment. */
   | { kind: 'unusable_value' }
+  /** A database's refusal (the sql connector), by what it means rather than by its driver's code. */
+  | { kind: 'database'; reason: DatabaseFailureReason }
   | { kind: 'unknown' };
+
+/**
+ * unreachable: connection refused; lost: the connection broke mid-way; contention: a deadlock or a
+ * serialization failure; timeout: a statement or lock wait that ran out of time; authentication:
+ * a wrong user or password; permission: a privilege the role lacks; unknown_object: a table,
+ * column or database that does not exist; rejected: a statement the data or its constraints
+ * refuse (a foreign key, a value too long); other: anything else.
+ */
+export const DATABASE_FAILURE_REASONS = [
+  'unreachable',
+  'lost',
+  'contention',
+  'timeout',
+  'authentication',
+  'permission',
+  'unknown_object',
+  'rejected',
+  'other',
+] as const;
+export type DatabaseFailureReason = (typeof DATABASE_FAILURE_REASONS)[number];
+
+const DATABASE_FAILURES: Record<DatabaseFailureReason, ClassifiedFailure> = {
+  unreachable: { message: 'Internal Server Error', retryable: true },
+  lost: { message: 'Internal Server Error', retryable: true },
+  contention: { message: 'Internal Server Error', retryable: true },
+  timeout: { message: 'Request timeout', retryable: true },
+  authentication: { message: 'Authorization error', retryable: false },
+  permission: { message: 'Insufficient permissions', retryable: false },
+  unknown_object: { message: 'Request error', retryable: false },
+  rejected: { message: 'Request error', retryable: false },
+  other: { message: 'Lethe error', retryable: false },
+};
 
 export interface ClassifiedFailure {
   message: IntegrationErrorMessage;
@@ -75,6 +109,8 @@ export function classifyFailure(cause: FailureCause, now: Date = new Date(0)): C
       return { message: 'Lethe error', retryable: false };
     case 'http':
       return classifyHttpStatus(cause.status, cause.retryAfter, now);
+    case 'database':
+      return { ...DATABASE_FAILURES[cause.reason] };
     case 'unknown':
       return { message: 'Lethe error', retryable: false };
   }

@@ -3,6 +3,7 @@ import { rm } from 'node:fs/promises';
 import type { Client } from '@temporalio/client';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, HEARTBEAT_EVERY_MS } from '../activities';
+import { verifyIntegrations } from '../activities/connectors';
 import { createSweepActivities } from '../activities/retention-sweep';
 import type { Environment } from '../config/environment';
 import { DAY_MS, type LetheConfig } from '../domain';
@@ -115,6 +116,12 @@ export class LetheWorkers {
 
 export async function createLetheWorker(options: LetheWorkerOptions): Promise<LetheWorkers> {
   const { connection, client, environment, log, config } = options;
+  // What the configuration names in the systems themselves (a database's tables and columns).
+  const verified = await verifyIntegrations(config, environment.connectorSecrets);
+  if (verified.problems.length > 0)
+    throw new Error(`Invalid integrations configuration:\n  ${verified.problems.join('\n  ')}`);
+  for (const { id, reason } of verified.unchecked)
+    log.warn({ integration: id, reason }, 'integration not checked at start-up');
   const activities = createLetheActivities(environment, client, log, options.metrics);
   const common = {
     connection,

@@ -1,4 +1,6 @@
 import { stopWorkflowEnvironment } from './workflow-harness';
+import { stopDatabases } from './databases';
+import { closeShops } from './sql-shop';
 import { stopStacks } from './stack';
 
 /** Mocha root hooks: whatever the suites started is torn down once, after the last one. */
@@ -7,5 +9,7 @@ export const mochaHooks = {
     this.timeout(60_000);
     await stopStacks();
     await stopWorkflowEnvironment();
+    await closeShops();
+    await stopDatabases();
   },
 };

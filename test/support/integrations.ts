@@ -68,6 +68,8 @@ export function testIntegrations(crmUrl: string, batchUrl: string, closedUrl: st
   return {
     operators: { email: 'privacy-ops@example.com' },
     integrations: [
+      ...sqlIntegrations('pg'),
+      ...sqlIntegrations('my'),
       crm('crm', 'Sandbox CRM'),
       crm('crm-wrong-key', 'CRM with a revoked key', { options: crmOptions('WRONG_CRM_TOKEN') }),
       crm('crm-stage2', 'CRM, second stage', { stage: 2 }),
@@ -172,4 +174,132 @@ export function testIntegrations(crmUrl: string, batchUrl: string, closedUrl: st
       }),
     ],
   };
+}
+
+/**
+ * The sql connector's integrations on the test shop (test/support/sql-shop.ts) of one dialect:
+ * `shop-<d>` masks the users and their tickets and deletes the rest, `shop-<d>-erase` deletes
+ * everything, the others each fail in their own way.
+ */
+export function sqlIntegrations(d: 'pg' | 'my') {
+  const prefix = `SQL_${d.toUpperCase()}`;
+  const chain = [
+    {
+      name: 'users',
+      match: { email: 'subject.email' },
+      erase: { mask: { email: 'hash', name: null, phone: { value: 'removed' } } },
+    },
+    { name: 'addresses', match: { user_id: 'users.id' } },
+    { name: 'orders', match: { user_id: 'users.id' }, columns: ['id', 'user_id', 'total', 'status'] },
+    { name: 'order_items', match: { order_id: 'orders.id' } },
+    {
+      name: 'support_tickets',
+      match: { email: 'subject.email' },
+      erase: { mask: { email: 'hash', body: { value: '[erased]' } } },
+    },
+  ];
+  const options = {
+    dialect: d === 'pg' ? 'postgres' : 'mysql',
+    url_env: `${prefix}_RW_URL`,
+    read_url_env: `${prefix}_RO_URL`,
+    hash_key_env: 'SQL_HASH_KEY',
+    statement_timeout: '10s',
+    page_size: 50,
+    batch_size: 20,
+    tables: chain,
+  };
+  const retry = { initial_interval: '200ms', max_interval: '1s', max_attempts: 3 };
+  const sql = (id: string, name: string, extra: Record<string, unknown> = {}, retryOptions = retry) => ({
+    id,
+    name,
+    type: 'api',
+    connector: 'sql',
+    options,
+    retry: retryOptions,
+    ...extra,
+  });
+  return [
+    sql(`shop-${d}`, `Shop database (${d})`),
+    sql(`shop-${d}-erase`, `Shop database, rows deleted (${d})`, {
+      options: {
+        ...options,
+        tables: chain.map((table) => ({ name: table.name, match: table.match })),
+      },
+    }),
+    sql(`shop-${d}-full`, `Shop database, full deletion (${d})`, {
+      deletion: 'full',
+      options: { ...options, tables: chain.map((table) => ({ name: table.name, match: table.match })) },
+    }),
+    // Users listed after their orders: erased first, which the foreign key refuses.
+    sql(`shop-${d}-wrong-order`, `Shop database, parents erased first (${d})`, {
+      options: {
+        ...options,
+        tables: [
+          { name: 'orders', match: { user_id: 'subject.custom_id' } },
+          { name: 'users', match: { id: 'subject.custom_id' } },
+        ],
+      },
+    }),
+    // Found by a text column that the subject's custom_id is matched to.
+    sql(`shop-${d}-by-name`, `Shop database, users by name (${d})`, {
+      options: {
+        ...options,
+        tables: [
+          { name: 'users', match: { name: 'subject.custom_id' } },
+          { name: 'orders', match: { user_id: 'users.id' } },
+          { name: 'order_items', match: { order_id: 'orders.id' } },
+        ],
+      },
+    }),
+    sql(`shop-${d}-slow`, `Shop database, small batches (${d})`, {
+      options: { ...options, batch_size: 5 },
+    }),
+    sql(
+      `shop-${d}-impatient`,
+      `Shop database, 1 s to a statement (${d})`,
+      { options: { ...options, statement_timeout: '1s' } },
+      { initial_interval: '500ms', max_interval: '1s', max_attempts: 8 },
+    ),
+    sql(`shop-${d}-nodelete`, `Shop database, a role without DELETE (${d})`, {
+      options: { ...options, url_env: `${prefix}_NODELETE_URL` },
+    }),
+    sql(`shop-${d}-badpw`, `Shop database, a wrong password (${d})`, {
+      options: { ...options, url_env: `${prefix}_BADPW_URL`, read_url_env: `${prefix}_BADPW_URL` },
+    }),
+    // Access through the read-only role, deletion through a role whose password is wrong.
+    sql(`shop-${d}-split`, `Shop database, read and write roles apart (${d})`, {
+      options: { ...options, url_env: `${prefix}_BADPW_URL`, read_url_env: `${prefix}_RO_URL` },
+    }),
+    sql(`shop-${d}-capped`, `Shop database, at most 10 rows a person (${d})`, {
+      options: { ...options, max_rows: 10 },
+    }),
+    sql(`shop-${d}-newsletter`, `Newsletter table (${d})`, {
+      options: {
+        ...options,
+        tables: [
+          { name: 'newsletter', match: { email: 'subject.email' }, columns: ['id', 'email', 'nickname'] },
+        ],
+      },
+    }),
+    // A database of its own, crashed and restarted by its test (SQL_<D>_LOST_URL).
+    sql(
+      `lost-${d}`,
+      `A database that restarts (${d})`,
+      {
+        options: {
+          ...options,
+          url_env: `${prefix}_LOST_URL`,
+          read_url_env: undefined,
+          tables: [{ name: 'people', match: { email: 'subject.email' } }],
+        },
+      },
+      { initial_interval: '500ms', max_interval: '1s', max_attempts: 20 },
+    ),
+    sql(
+      `shop-${d}-down`,
+      `Shop database, server down (${d})`,
+      { options: { ...options, url_env: `${prefix}_DOWN_URL`, read_url_env: `${prefix}_DOWN_URL` } },
+      { initial_interval: '200ms', max_interval: '500ms', max_attempts: 3 },
+    ),
+  ];
 }

@@ -28,6 +28,7 @@ import { temporalCliPath, temporalTestServerPath } from '../../scripts/temporal-
 import { HostileService } from './hostile';
 import { TestSmtpServer } from './smtp';
 import { testIntegrations } from './integrations';
+import { getShops } from './sql-shop';
 
 export const API_KEY = 'test-key';
 export const TOKEN_SECRET = 'test-secret-test-secret-test-secret-0123';
@@ -140,6 +141,8 @@ export class Stack {
       this.smtp.start(),
       this.hostile.start(),
       workflowBundle(),
+      // The sql connector's databases: the worker checks their tables and columns as it starts.
+      getShops(),
     ]);
     this.temporal = temporal;
 
@@ -153,7 +156,7 @@ export class Stack {
     this.apiUrl = await listen(apiServer);
     this.servers.push(crmServer, batchServer, apiServer);
 
-    this.environment = loadEnvironment({
+    const environment = loadEnvironment({
       LETHE_API_KEYS: API_KEY,
       LETHE_DATA_DIR: this.dataDir,
       LETHE_PUBLIC_URL: this.apiUrl,
@@ -174,6 +177,14 @@ export class Stack {
       BATCH_REST_KEY,
       BATCH_WRONG_REST_KEY: 'not-the-rest-key',
     });
+    // The sql suites point SQL_* variables at databases they make as they go (getShops, a lost
+    // server): read when a connector asks, as a worker reads its own environment.
+    this.environment = {
+      ...environment,
+      connectorSecrets: (variable) =>
+        environment.connectorSecrets(variable) ??
+        (variable.startsWith('SQL_') ? process.env[variable] : undefined),
+    };
     this.config = validateLetheConfig(
       testIntegrations(this.crmUrl, this.batchUrl, await closedPortUrl(), this.hostile.url),
     );

@@ -80,7 +80,7 @@ describe('the integrations configuration', () => {
     const config = loadIntegrationsFile('config/integrations.yaml');
     assert.deepEqual(
       config.integrations.map((i) => i.id),
-      ['crm', 'batch', 'warehouse'],
+      ['crm', 'batch', 'app-db', 'support-db', 'warehouse'],
     );
   });
 });

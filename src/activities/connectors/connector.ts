@@ -5,6 +5,12 @@ import type { FailureCause, Subject } from '../../domain';
 export type ConnectorRecord = Record<string, unknown>;
 
 /**
+ * A record that names its table in this field (a database's rows) is exported in a file per
+ * table, without it.
+ */
+export const RECORD_TABLE = '@table';
+
+/**
  * A service answers at once, or accepts a job it works on for a while (seconds to days): then
  * Lethe polls it, with durable timers in between, until the job is done.
  */
@@ -72,6 +78,11 @@ export interface Connector {
   ): Promise<Answer<RecordPages | number | undefined> | { done: false; gone: true }>;
   /** How often to poll such a service, and when to give up on a job. */
   readonly polling?: { everyMs: number; giveUpAfterMs: number };
+  /**
+   * A start-up check of what the configuration names in the system (a database's tables and
+   * columns): one line per thing missing.
+   */
+  verify?(): Promise<string[]>;
 }
 
 /** Reads a secret named by the configuration; secrets are never written in the configuration itself. */
