@@ -467,6 +467,28 @@ for (const d of ['pg', 'my'] as Dialect[]) {
       }
     });
 
+    it('a parent’s key column renamed after start-up: a full deletion ends in Request error, and nobody else’s rows are touched', async () => {
+      const who = email('renamed');
+      await seedPerson(shop.db, who, { addresses: 1, orders: 2, items: 1, tickets: 0 });
+      await shop.db.schema.alterTable('users', (t) => t.renameColumn('id', 'uid'));
+      try {
+        // A full deletion reads nothing first: unqualified, the subquery's `id` would be read as the
+        // child's own and erase other people's rows before the users table failed.
+        const created = await suite.lethe.create({
+          type: 'deletion',
+          auto_process: true,
+          subject: { email: who },
+          integrations: [`shop-${d}-full`],
+        });
+        await suite.lethe.untilIntegration(created.id, `shop-${d}-full`, 'deletion', {
+          state: 'Error',
+          detail: 'Request error',
+        });
+      } finally {
+        await shop.db.schema.alterTable('users', (t) => t.renameColumn('uid', 'id'));
+      }
+    });
+
     it('subject values that look like SQL find nothing and drop nothing', async () => {
       const before = Number((await shop.db('users').count({ n: '*' }))[0]!.n);
       const values = [`x' OR '1'='1`, `'; DROP TABLE users; --`, `" OR ""="`, "x\\' OR 1=1 -- "];

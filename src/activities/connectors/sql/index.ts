@@ -173,18 +173,20 @@ class SqlConnector implements Connector {
     if (from.startsWith('subject.')) {
       const value = subject[from.slice('subject.'.length) as keyof Subject];
       if (typeof value !== 'string' || value === '') return undefined;
-      return db(t.name).where(column, value);
+      return db(t.name).where(`${t.name}.${column}`, value);
     }
     const cut = from.lastIndexOf('.');
     const parent = this.tableNamed(from.slice(0, cut));
     const parents = this.matching(db, parent, subject);
     if (!parents) return undefined;
+    // Every column with its table: in a subquery, a column its table lost (dropped after start-up)
+    // would otherwise be read as the outer table's, and match other people's rows.
     return db(t.name).whereIn(
-      column,
+      `${t.name}.${column}`,
       parents
         .clone()
         .clearSelect()
-        .select(from.slice(cut + 1)),
+        .select(`${parent.name}.${from.slice(cut + 1)}`),
     );
   }
 
@@ -258,7 +260,8 @@ class SqlConnector implements Connector {
       while (at !== null) {
         const t = this.order[at.table] as SqlTable;
         const found = await this.page(db, where, t, subject, at.after, undefined, this.options.page_size);
-        const records = found.map((row) => ({ [RECORD_TABLE]: t.name, ...row }));
+        // The table last: a column of the row named like it must not redirect the erasure.
+        const records = found.map((row) => ({ ...row, [RECORD_TABLE]: t.name }));
         const last = found.at(-1)?.[t.key] as Key | undefined;
         const next: FoundPage['next'] =
           found.length === this.options.page_size && last !== undefined
