@@ -300,19 +300,30 @@ export class RequestService {
       return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as string) : null;
     };
     const converter = this.client.options.loadedDataConverter;
-    const requests = await Promise.all(
+    const listed = await Promise.all(
       (response.executions ?? []).map(async (execution) => {
         const fields = execution.searchAttributes?.indexedFields;
         const memo = await decodeMapFromPayloads(converter, execution.memo?.fields);
-        return {
-          id: execution.execution?.workflowId ?? '',
-          type: keyword(fields, requestTypeAttribute.name),
-          state: keyword(fields, requestStateAttribute.name),
-          status: keyword(fields, requestStatusAttribute.name),
-          request_date: (memo?.[REQUEST_DATE_MEMO] as string | undefined) ?? startedAt(execution.startTime),
-        };
+        // Requests that purged themselves on releases before `purged-requests-unlisted` kept their
+        // status: their memo tells they are gone.
+        const purged =
+          memo?.[PROOF_MEMO] !== undefined ||
+          Boolean((memo?.[REQUEST_MEMO] as RequestSnapshot | undefined)?.purgedAt);
+        return purged
+          ? []
+          : [
+              {
+                id: execution.execution?.workflowId ?? '',
+                type: keyword(fields, requestTypeAttribute.name),
+                state: keyword(fields, requestStateAttribute.name),
+                status: keyword(fields, requestStatusAttribute.name),
+                request_date:
+                  (memo?.[REQUEST_DATE_MEMO] as string | undefined) ?? startedAt(execution.startTime),
+              },
+            ];
       }),
     );
+    const requests = listed.flat();
     const token = response.nextPageToken;
     return {
       requests,
