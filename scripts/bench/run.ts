@@ -21,18 +21,16 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import {
   encryptedDataConverter,
   FAILURE_CONVERTER_PATH,
-  newEncryptionKey,
   parseEncryptionKeys,
 } from '../../src/infra/payload-codec';
-import { getRequestQuery } from '../../src/workflows/definitions';
 import { PrivacyRequestWorkflow } from '../../src/workflows';
 import { createSandboxCrm, type SandboxCrm } from '../../src/sandbox/crm';
 import { BaselineRequestWorkflow, type BaselineShape } from './baseline-workflows';
+import { BENCH_API_KEY, startBenchLethe } from './lethe';
 import { runSqlBench } from './sql';
-import { freePort, startLetheProcess, stopProcess, TemporalDevServer, untilPortOpen } from '../processes';
+import { freePort, stopProcess, TemporalDevServer } from '../processes';
 
 const ROOT = path.resolve(__dirname, '../..');
-const API_KEY = 'bench-key';
 const CRM_TOKEN = 'bench-crm-token';
 
 const { values: args } = parseArgs({
@@ -189,36 +187,20 @@ async function main() {
     );
     console.log('done');
 
-    const apiPort = await freePort();
-    const healthPort = await freePort();
-    const env: NodeJS.ProcessEnv = {
-      TEMPORAL_ADDRESS: temporal.address,
-      LETHE_DATA_DIR: path.join(scratch, 'data'),
-      LETHE_INTEGRATIONS: configFile,
-      LETHE_API_KEYS: API_KEY,
-      LETHE_PORT: String(apiPort),
-      LETHE_TOKEN_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
-      LETHE_ENCRYPTION_KEYS: `bench:${newEncryptionKey()}`,
-      LETHE_RATE_LIMIT: '1000000',
-      LETHE_WORKFLOW_BUNDLE: productBundle,
-      LETHE_WORKER_HEALTH_PORT: String(healthPort),
-      BENCH_CRM_TOKEN: CRM_TOKEN,
-      BASELINE_BUNDLE: baselineBundle,
-      LOG_LEVEL: 'warn',
-    };
-    const worker = startLetheProcess('worker', env, 'build');
-    children.push(worker);
-    const api = startLetheProcess('api', env, 'build');
-    children.push(api);
+    const { env, worker, api, apiUrl } = await startBenchLethe({
+      temporalAddress: temporal.address,
+      scratch,
+      integrationsFile: configFile,
+      workflowBundle: productBundle,
+      extra: { BENCH_CRM_TOKEN: CRM_TOKEN, BASELINE_BUNDLE: baselineBundle },
+      children,
+    });
     const baselineWorker = spawn(process.execPath, [path.join(baselineWorkerDir, 'baseline-worker.js')], {
       cwd: ROOT,
       env: { ...process.env, ...env, NODE_PATH: path.join(ROOT, 'node_modules') },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     children.push(baselineWorker);
-    await untilPortOpen(apiPort, 'the API');
-    await untilPortOpen(healthPort, 'the worker');
-    const apiUrl = `http://127.0.0.1:${apiPort}`;
     const processes = {
       'dev server': temporal.pid!,
       'Lethe worker': worker.pid!,
@@ -257,7 +239,7 @@ async function main() {
     const createDeletion = async (i: number | string): Promise<string> => {
       const res = await fetch(`${apiUrl}/v1/requests`, {
         method: 'POST',
-        headers: { 'X-Authorization': API_KEY, 'Content-Type': 'application/json' },
+        headers: { 'X-Authorization': BENCH_API_KEY, 'Content-Type': 'application/json' },
         body: JSON.stringify({
           type: 'deletion',
           auto_process: true,
@@ -378,7 +360,7 @@ async function main() {
     let wrong = 0;
     await pool(ids, 20, async (id) => {
       const view = (await (
-        await fetch(`${apiUrl}/v1/requests/${id}`, { headers: { 'X-Authorization': API_KEY } })
+        await fetch(`${apiUrl}/v1/requests/${id}`, { headers: { 'X-Authorization': BENCH_API_KEY } })
       ).json()) as {
         request_date: string;
         closed_at: string;
@@ -400,10 +382,11 @@ async function main() {
     const activitiesPerRequest = average((h) => h.requestActivities + h.integrationActivities);
 
     // 4. The API under load from this process: GET status at 100/s, POST at 20/s; and, to see what
-    // the API adds, the same reads straight from Temporal (the query a GET makes).
+    // the API adds, the same reads straight from Temporal (a closed request's GET reads its memo:
+    // a describe; querying its completed workflow would have a worker replay it each time).
     const randomId = () => ids[Math.floor(Math.random() * ids.length)] as string;
-    const queryLatencies = await atRate(100, 10, async () => {
-      await client.workflow.getHandle(randomId()).query(getRequestQuery);
+    const describeLatencies = await atRate(100, 10, async () => {
+      await client.workflow.getHandle(randomId()).describe();
     });
     // Evenly spaced, whatever the answers' pace (autocannon's rate comes in bursts at each second).
     let failedCalls = 0;
@@ -411,7 +394,7 @@ async function main() {
       try {
         const res = await fetch(`${apiUrl}${path}`, {
           ...init,
-          headers: { 'X-Authorization': API_KEY, 'Content-Type': 'application/json' },
+          headers: { 'X-Authorization': BENCH_API_KEY, 'Content-Type': 'application/json' },
         });
         await res.arrayBuffer();
         if (!res.ok) failedCalls += 1;
@@ -454,7 +437,7 @@ async function main() {
         async (i) => {
           const res = await fetch(`${apiUrl}/v1/requests`, {
             method: 'POST',
-            headers: { 'X-Authorization': API_KEY, 'Content-Type': 'application/json' },
+            headers: { 'X-Authorization': BENCH_API_KEY, 'Content-Type': 'application/json' },
             body: JSON.stringify({
               type: 'access',
               subject: { email: `waiting-${i}@bench.example` },
@@ -489,7 +472,7 @@ Results (${os.cpus().length} CPUs, ${(os.totalmem() / 2 ** 30).toFixed(1)} GB)
   worker memory       peak ${afterRun.peakMb.toFixed(0)} MB during the run; with ${WAITING} requests waiting on owners: ${waitingMemory.rssMb.toFixed(0)} MB now, ${waitingMemory.peakMb.toFixed(0)} MB peak
   API POST (create)   ${N} sequential-ish creates: p50 ${ms(percentile(postLatencies, 50))}, p99 ${ms(percentile(postLatencies, 99))}; at 20/s: p50 ${ms(percentile(postLoadLatencies, 50))}, p99 ${ms(percentile(postLoadLatencies, 99))}
   API GET status      at 100/s: p50 ${ms(percentile(getLatencies, 50))}, p99 ${ms(getP99)} (${getLatencies.length} requests; ${failedCalls} GET or POST not 2xx)  ${check(getP99 < 50)} p99 < 50 ms
-  Temporal query      at 100/s, straight from a client: p50 ${ms(percentile(queryLatencies, 50))}, p99 ${ms(percentile(queryLatencies, 99))}
+  Temporal describe   at 100/s, straight from a client: p50 ${ms(percentile(describeLatencies, 50))}, p99 ${ms(percentile(describeLatencies, 99))}
 `);
     await connection.close();
   } finally {

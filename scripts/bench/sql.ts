@@ -11,13 +11,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import knex, { type Knex } from 'knex';
-import { FAILURE_CONVERTER_PATH, newEncryptionKey } from '../../src/infra/payload-codec';
+import { FAILURE_CONVERTER_PATH } from '../../src/infra/payload-codec';
 import { createSchema, rowsOf, seedPerson } from '../../test/support/sql-shop';
 import { MariaDbServer, PostgresServer, type DatabaseServer } from '../databases';
-import { freePort, startLetheProcess, stopProcess, TemporalDevServer, untilPortOpen } from '../processes';
+import { freePort, stopProcess, TemporalDevServer } from '../processes';
+import { BENCH_API_KEY, startBenchLethe } from './lethe';
 
 const ROOT = path.resolve(__dirname, '../..');
-const API_KEY = 'bench-key';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function memoryOf(pid: number): { rssMb: number; peakMb: number } {
@@ -103,34 +103,20 @@ async function benchOne(
         ],
       }),
     );
-    const apiPort = await freePort();
-    const healthPort = await freePort();
-    const env: NodeJS.ProcessEnv = {
-      TEMPORAL_ADDRESS: temporal.address,
-      LETHE_DATA_DIR: path.join(scratch, 'data'),
-      LETHE_INTEGRATIONS: configFile,
-      LETHE_API_KEYS: API_KEY,
-      LETHE_PORT: String(apiPort),
-      LETHE_TOKEN_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
-      LETHE_ENCRYPTION_KEYS: `bench:${newEncryptionKey()}`,
-      LETHE_WORKFLOW_BUNDLE: built.bundle,
-      LETHE_WORKER_HEALTH_PORT: String(healthPort),
-      BENCH_DB_URL: server.url('bench'),
-      LOG_LEVEL: 'warn',
-    };
-    const worker = startLetheProcess('worker', env, 'build');
-    children.push(worker);
-    const api = startLetheProcess('api', env, 'build');
-    children.push(api);
-    await untilPortOpen(apiPort, 'the API');
-    await untilPortOpen(healthPort, 'the worker');
+    const { worker, apiUrl } = await startBenchLethe({
+      temporalAddress: temporal.address,
+      scratch,
+      integrationsFile: configFile,
+      workflowBundle: built.bundle,
+      extra: { BENCH_DB_URL: server.url('bench') },
+      children,
+    });
     await sleep(2000);
     const idle = memoryOf(worker.pid!);
 
-    const apiUrl = `http://127.0.0.1:${apiPort}`;
     const created = await fetch(`${apiUrl}/v1/requests`, {
       method: 'POST',
-      headers: { 'X-Authorization': API_KEY, 'Content-Type': 'application/json' },
+      headers: { 'X-Authorization': BENCH_API_KEY, 'Content-Type': 'application/json' },
       body: JSON.stringify({
         type: 'deletion',
         auto_process: true,
@@ -152,7 +138,7 @@ async function benchOne(
     let view: View;
     for (;;) {
       view = (await (
-        await fetch(`${apiUrl}/v1/requests/${id}`, { headers: { 'X-Authorization': API_KEY } })
+        await fetch(`${apiUrl}/v1/requests/${id}`, { headers: { 'X-Authorization': BENCH_API_KEY } })
       ).json()) as View;
       const integration = view.integrations[0]!;
       if (found === undefined && integration.access.state === 'Complete') found = Date.now();
