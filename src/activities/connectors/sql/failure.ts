@@ -50,6 +50,12 @@ const NETWORK_REASONS: Record<string, DatabaseFailureReason> = {
   ETIMEDOUT: 'timeout',
 };
 
+/** Errors mysql2 has no name for (MariaDB's own): by number. */
+const MYSQL_ERRNO_REASONS: Record<number, DatabaseFailureReason> = {
+  1969: 'timeout', // MariaDB: max_statement_time exceeded
+  4031: 'lost', // the server closed an idle connection
+};
+
 interface DriverError {
   name?: string;
   code?: unknown;
@@ -62,6 +68,7 @@ function codeOf(error: DriverError, reason: DatabaseFailureReason): string {
   const code = typeof error.code === 'string' ? error.code : '';
   if (typeof error.errno === 'number' && code) return `${code} (${error.errno})`;
   if (code) return code;
+  if (typeof error.errno === 'number') return `errno ${error.errno}`;
   if (reason === 'timeout') return 'none (statement timeout)';
   if (reason === 'lost') return 'none (connection lost)';
   return 'none';
@@ -80,11 +87,13 @@ export function databaseFailure(
   if (error instanceof ConnectorFailure) return error;
   const driver = (error ?? {}) as DriverError;
   const code = typeof driver.code === 'string' ? driver.code : '';
+  const byNumber = typeof driver.errno === 'number' ? MYSQL_ERRNO_REASONS[driver.errno] : undefined;
   let reason: DatabaseFailureReason = 'other';
   if (NETWORK_REASONS[code]) reason = NETWORK_REASONS[code];
   else if (driver.name === 'KnexTimeoutError') reason = 'timeout';
   else if (dialect === 'postgres' && /^[0-9A-Z]{5}$/.test(code)) reason = postgresReason(code);
   else if (dialect === 'mysql' && MYSQL_REASONS[code]) reason = MYSQL_REASONS[code];
+  else if (dialect === 'mysql' && byNumber) reason = byNumber;
   // pg's own words when the server went away mid-query carry no code.
   else if (
     /Connection terminated|connection is closed|Client has encountered a connection error/i.test(

@@ -44,7 +44,8 @@ class SqlConnector implements Connector {
   private readonly timeoutMs: number;
   /**
    * knex's own limit on a statement, a safety net behind the server's (statement_timeout and
-   * lock_timeout; innodb_lock_wait_timeout): a second later, so the server's codes show first.
+   * lock_timeout; innodb_lock_wait_timeout and max_statement_time or max_execution_time): a second
+   * later, so the server's codes show first.
    */
   private readonly knexTimeoutMs: number;
   /** Tables in the order they are read and erased: children before parents. */
@@ -55,7 +56,7 @@ class SqlConnector implements Connector {
     private readonly context: ConnectorContext,
   ) {
     this.timeoutMs = parseDuration(options.statement_timeout);
-    this.knexTimeoutMs = this.timeoutMs + 1000;
+    this.knexTimeoutMs = (Math.ceil(this.timeoutMs / 1000) + 1) * 1000;
     this.order = [...options.tables].reverse();
   }
 
@@ -99,14 +100,10 @@ class SqlConnector implements Connector {
         max: 2,
         ...(this.options.dialect === 'mysql'
           ? {
-              afterCreate: (
-                conn: { query: (sql: string, values: unknown[], done: (e: unknown) => void) => void },
-                done: (e: unknown, c: unknown) => void,
-              ) =>
-                conn.query(
-                  'SET SESSION innodb_lock_wait_timeout = ?',
-                  [Math.max(1, Math.ceil(timeoutMs / 1000))],
-                  (error) => done(error, conn),
+              afterCreate: (conn: MysqlConnection, done: (e: unknown, c: unknown) => void) =>
+                boundMysqlSession(conn, timeoutMs).then(
+                  () => done(null, conn),
+                  (error: unknown) => done(error, conn),
                 ),
             }
           : {}),
@@ -459,3 +456,32 @@ export const sqlConnector: ConnectorDefinition<SqlConnectorOptions> = {
     return new SqlConnector(options, context);
   },
 };
+
+interface MysqlConnection {
+  query(sql: string, values: unknown[], done: (error: { errno?: number } | null) => void): void;
+}
+
+/** MySQL and MariaDB name their own variables for it; an unknown one is errno 1193. */
+const UNKNOWN_SYSTEM_VARIABLE = 1193;
+
+/**
+ * The server itself ends a statement or a lock wait past the timeout, as PostgreSQL's
+ * statement_timeout does: MariaDB's max_statement_time (seconds), or MySQL's max_execution_time
+ * (milliseconds, reads only); knex's own timeout is a client-side backstop.
+ */
+async function boundMysqlSession(conn: MysqlConnection, timeoutMs: number): Promise<void> {
+  const run = (sql: string, value: number) =>
+    new Promise<void>((resolve, reject) =>
+      conn.query(sql, [value], (error) => (error ? reject(error) : resolve())),
+    );
+  const lockWaitSeconds = Math.max(1, Math.ceil(timeoutMs / 1000));
+  await run('SET SESSION innodb_lock_wait_timeout = ?', lockWaitSeconds);
+  // Half a second past the lock wait, so that a statement waiting on a lock is told so.
+  const statementSeconds = lockWaitSeconds + 0.5;
+  try {
+    await run('SET SESSION max_statement_time = ?', statementSeconds);
+  } catch (error) {
+    if ((error as { errno?: number }).errno !== UNKNOWN_SYSTEM_VARIABLE) throw error;
+    await run('SET SESSION max_execution_time = ?', statementSeconds * 1000);
+  }
+}
