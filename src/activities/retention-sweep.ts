@@ -10,6 +10,7 @@ import {
 import type { BlobStore } from '../infra/blob-store';
 import { keepSweptProof, sweptProofOf } from '../infra/proof-store';
 import type { Logger } from '../infra/logger';
+import { PrivacyRequestWorkflow } from '../workflows';
 import { getRequestQuery, PROOF_MEMO, RECORD_MEMO, REQUEST_MEMO } from '../workflows/definitions';
 
 /** At most this many requests per sweep: the next sweep takes the rest. */
@@ -54,7 +55,7 @@ export function createSweepActivities({ client, blobs, purgeRequestData, log }: 
         closedBefore = new Date(Date.now() - parseDuration(closedBefore)).toISOString();
       if (Number.isNaN(Date.parse(closedBefore))) throw new Error(`not a time: ${closedBefore}`);
       const query = [
-        `WorkflowType = 'PrivacyRequestWorkflow'`,
+        `WorkflowType = '${PrivacyRequestWorkflow.name}'`,
         `ExecutionStatus != 'Running'`,
         `ExecutionStatus != 'ContinuedAsNew'`,
         `CloseTime < '${closedBefore}'`,

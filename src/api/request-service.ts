@@ -352,7 +352,7 @@ export class RequestService {
    */
   private retainedRequests(closedSince: string): string {
     return [
-      `WorkflowType = 'PrivacyRequestWorkflow'`,
+      `WorkflowType = '${PrivacyRequestWorkflow.name}'`,
       `(ExecutionStatus = 'Running' OR (ExecutionStatus = 'Completed' AND CloseTime > '${closedSince}'))`,
       `${requestStatusAttribute.name} != '${PURGED_STATUS}'`,
     ].join(' AND ');

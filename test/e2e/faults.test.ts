@@ -20,8 +20,8 @@ import {
   stopProcess,
   TemporalDevServer,
   untilPortOpen,
+  untilReady,
 } from '../../scripts/processes';
-import { eventually } from '../support/http';
 import { LetheApi, phaseOf } from '../support/lethe';
 import { workflowBundle } from '../support/stack';
 
@@ -58,15 +58,7 @@ describe('fault injection: kill -9, a Temporal restart, 30% transient errors', f
 
   async function startWorker(): Promise<void> {
     worker = startLetheProcess('worker', workerEnv);
-    await untilPortOpen(healthPort, 'the worker');
-    await eventually(
-      () =>
-        fetch(`http://127.0.0.1:${healthPort}/readyz`)
-          .then((r) => r.status)
-          .catch(() => 0),
-      (status) => status === 200,
-      { what: 'the worker to poll', timeoutMs: 30_000 },
-    );
+    await untilReady(`http://127.0.0.1:${healthPort}/readyz`, 'the worker', { timeoutMs: 30_000 });
   }
 
   /** What the worker's /metrics says of integration errors so far. */

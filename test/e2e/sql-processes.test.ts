@@ -11,6 +11,7 @@ import {
   stopProcess,
   TemporalDevServer,
   untilPortOpen,
+  untilReady,
 } from '../../scripts/processes';
 import { newEncryptionKey } from '../../src/infra/payload-codec';
 import { connect, getDatabases } from '../support/databases';
@@ -49,15 +50,7 @@ describe('the sql connector, worker and API as processes', function () {
 
   async function startWorker(): Promise<ChildProcess> {
     worker = startLetheProcess('worker', env);
-    await untilPortOpen(healthPort, 'the worker');
-    await eventually(
-      () =>
-        fetch(`http://127.0.0.1:${healthPort}/readyz`)
-          .then((r) => r.status)
-          .catch(() => 0),
-      (status) => status === 200,
-      { what: 'the worker to poll', timeoutMs: 60_000 },
-    );
+    await untilReady(`http://127.0.0.1:${healthPort}/readyz`, 'the worker', { timeoutMs: 60_000 });
     return worker;
   }
 
