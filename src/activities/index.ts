@@ -61,11 +61,15 @@ export interface ActivityDependencies {
 }
 
 /**
- * Classifies a failure by the contract's taxonomy. The integration's workflow decides from the
- * details whether and when to try again, so it can show the attempt and the last error meanwhile.
+ * The failure an attempt ends in: the taxonomy's message, and whether and when to try again. The
+ * integration's workflow decides from these details, so it can show the attempt and the last error
+ * meanwhile.
  */
-function asIntegrationFailure(error: unknown): ApplicationFailure {
-  const { message, retryable, retryAfterMs } = classifyFailure(failureCauseOf(error), new Date());
+export function integrationFailure(
+  message: string,
+  retryable: boolean,
+  retryAfterMs?: number,
+): ApplicationFailure {
   const details: IntegrationFailureDetails =
     retryAfterMs === undefined ? { retryable } : { retryable, retryAfterMs };
   return ApplicationFailure.create({
@@ -76,6 +80,12 @@ function asIntegrationFailure(error: unknown): ApplicationFailure {
     // An expected outcome the workflow handles (and the call log records): not a worker warning.
     category: ApplicationFailureCategory.BENIGN,
   });
+}
+
+/** Classifies a failure by the contract's taxonomy. */
+function asIntegrationFailure(error: unknown): ApplicationFailure {
+  const { message, retryable, retryAfterMs } = classifyFailure(failureCauseOf(error), new Date());
+  return integrationFailure(message, retryable, retryAfterMs);
 }
 
 /**

@@ -1,19 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Client, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { LetheActivities } from '../../src/activities';
-import {
-  INTEGRATION_FAILURE_TYPE,
-  type ConnectorCallInput,
-  type IntegrationFailureDetails,
-} from '../../src/activities/contracts';
+import type { ConnectorCallInput } from '../../src/activities/contracts';
 import { validateLetheConfig } from '../../src/config/integrations-file';
 import {
   presentRequest,
   type IntegrationConfig,
-  type IntegrationErrorMessage,
   type PrivacyRequestInput,
   type RequestView,
 } from '../../src/domain';
@@ -60,20 +54,7 @@ export function integrationConfig(id: string): IntegrationConfig {
 }
 
 /** What a connector attempt throws, as the real activities do: the taxonomy's message and whether to try again. */
-export function integrationFailure(
-  message: IntegrationErrorMessage,
-  retryable: boolean,
-  retryAfterMs?: number,
-): ApplicationFailure {
-  const details: IntegrationFailureDetails =
-    retryAfterMs === undefined ? { retryable } : { retryable, retryAfterMs };
-  return ApplicationFailure.create({
-    type: INTEGRATION_FAILURE_TYPE,
-    message,
-    nonRetryable: true,
-    details: [details],
-  });
-}
+export { integrationFailure } from '../../src/activities';
 
 /** Every connector call the workflows made, in order: which integration, phase and attempt. */
 export type CallRecord = Pick<ConnectorCallInput, 'phase' | 'attempt' | 'accessRef'> & {
