@@ -6,11 +6,12 @@ NPM_STAMP := node_modules/.lethe-installed
 TOOLS_STAMP := .tools/venv/.lethe-pins
 MOTO_STAMP := .tools/venv/.lethe-moto
 
-.PHONY: help dev test install tools browser databases build typecheck lint format clean
+.PHONY: help dev cluster cluster-tools test install tools browser databases build typecheck lint format clean
 
 help:
 	@echo "make dev    start Temporal (Web UI on :8233), the sandbox services, the worker and the API on :3000"
 	@echo "make test   type-check, lint and run every test against a real Temporal dev server"
+	@echo "make cluster  the production topology: Temporal server on PostgreSQL, 2 workers, 2 APIs, S3"
 
 $(NPM_STAMP): package.json package-lock.json
 	# The lock file records every platform's optional binaries (@swc/core's): `npm ci` installs exactly it.
@@ -37,6 +38,13 @@ browser:
 databases:
 	./scripts/install-databases.sh
 
+# The production topology's Temporal server, SQL tool and Web UI, built from their Go modules (cached).
+TEMPORAL_SERVER_STAMP := .tools/temporal-server/.lethe-pins
+$(TEMPORAL_SERVER_STAMP): scripts/install-temporal-server.sh
+	./scripts/install-temporal-server.sh
+
+cluster-tools: $(TEMPORAL_SERVER_STAMP)
+
 build: install
 	npm run build
 
@@ -49,6 +57,9 @@ typecheck: install
 lint: install
 	node_modules/.bin/eslint .
 	node_modules/.bin/prettier --check .
+
+cluster: install tools databases cluster-tools build
+	node_modules/.bin/tsx scripts/cluster.ts
 
 test: install tools browser databases typecheck lint
 	node_modules/.bin/mocha

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,10 +12,8 @@ const S3rver = require('s3rver') as new (options: Record<string, unknown>) => {
   close(): Promise<void>;
 };
 import {
-  CreateBucketCommand,
   DeleteObjectCommand,
   ListObjectVersionsCommand,
-  PutBucketVersioningCommand,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
@@ -25,6 +22,7 @@ import { loadEnvironment } from '../../src/config/environment';
 import { CallLog, type CallLogEntry } from '../../src/infra/call-log';
 import { BlobJournal } from '../../src/infra/journal';
 import { S3BlobStore } from '../../src/infra/s3-blob-store';
+import { createVersionedBucket, startS3Server, type S3Server } from '../../scripts/s3-server';
 
 function environmentFor(endpoint: string) {
   return loadEnvironment({
@@ -164,54 +162,24 @@ describe('the S3 blob store, against an S3-compatible server on 127.0.0.1', func
   });
 });
 
-/** moto's S3 server (installed by `make tools`), on a free port of 127.0.0.1. */
-async function startMoto(): Promise<{ process: ChildProcess; endpoint: string }> {
-  const probe = http.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  const executable = path.resolve(__dirname, '../../.tools/venv/bin/moto_server');
-  const child = spawn(executable, ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
-  const endpoint = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${executable} exited: run \`make tools\``);
-    if (
-      await fetch(endpoint).then(
-        () => true,
-        () => false,
-      )
-    )
-      return { process: child, endpoint };
-    if (Date.now() > deadline) throw new Error('moto_server did not answer in 20 s');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 describe('the S3 blob store, against a versioned bucket (moto on 127.0.0.1)', function () {
   this.timeout(60_000);
-  let moto: Awaited<ReturnType<typeof startMoto>>;
+  let moto: S3Server;
   let s3: S3Client;
   let store: S3BlobStore;
 
   before(async () => {
-    moto = await startMoto();
+    moto = await startS3Server();
     process.env.AWS_ACCESS_KEY_ID = 'moto';
     process.env.AWS_SECRET_ACCESS_KEY = 'moto';
     s3 = new S3Client({ endpoint: moto.endpoint, forcePathStyle: true, region: 'us-east-1' });
-    await s3.send(new CreateBucketCommand({ Bucket: 'lethe-test' }));
-    await s3.send(
-      new PutBucketVersioningCommand({
-        Bucket: 'lethe-test',
-        VersioningConfiguration: { Status: 'Enabled' },
-      }),
-    );
+    await createVersionedBucket(moto.endpoint, 'lethe-test');
     store = blobStoreFor(environmentFor(moto.endpoint)) as S3BlobStore;
   });
   after(() => {
     store?.destroy();
     s3?.destroy();
-    moto?.process.kill();
+    void moto?.stop();
   });
 
   const versionsUnder = async (prefix: string) => {
