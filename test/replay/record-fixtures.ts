@@ -3,8 +3,9 @@
  * the code checked out, through the whole stack on a real dev server (test/support/stack.ts). Run it
  * on a release, commit what it writes, and the replay test proves that requests in flight on that
  * release finish on any later code. Payloads are encrypted with the fixture key; subjects are made up.
+ * Naming scenarios records only those, leaving the others as they were recorded.
  *
- *   node_modules/.bin/tsx test/replay/record-fixtures.ts
+ *   node_modules/.bin/tsx test/replay/record-fixtures.ts [scenario…]
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -14,12 +15,14 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { RequestView } from '../../src/domain';
 import { integrationWorkflowId } from '../../src/workflows/definitions';
+import { eventually } from '../support/http';
 import { injectCrmFault, integration, LetheApi, untilCrmFaultsUsed } from '../support/lethe';
 import { Stack } from '../support/stack';
 import { FIXTURE_KEY } from './fixtures';
 
 const FOLDER = path.join(__dirname, 'running');
 const PHASES = ['access', 'deletion'] as const;
+const ONLY = process.argv.slice(2);
 
 const stack = new Stack('dev', FIXTURE_KEY);
 const lethe = new LetheApi(stack);
@@ -56,7 +59,9 @@ async function settledHistory(workflowId: string) {
 
 /** Saves the histories of the request and of every integration workflow it started, as they are now. */
 async function record(scenario: string, request: RequestView): Promise<void> {
+  if (ONLY.length > 0 && !ONLY.includes(scenario)) return;
   const folder = path.join(FOLDER, scenario);
+  rmSync(folder, { recursive: true, force: true });
   mkdirSync(folder, { recursive: true });
   const save = async (workflowId: string, name: string) => {
     const history = await settledHistory(workflowId);
@@ -84,7 +89,7 @@ async function ok(result: Promise<{ status: number; body: unknown }>) {
 
 async function main() {
   await stack.start();
-  rmSync(FOLDER, { recursive: true, force: true });
+  if (ONLY.length === 0) rmSync(FOLDER, { recursive: true, force: true });
 
   // Accessing: a call in flight.
   {
@@ -116,6 +121,32 @@ async function main() {
       'retry-after',
       await lethe.until(created.id, (r) => integration(r, 'crm').access?.attempt === 2, 'attempt 2 shown'),
     );
+  }
+
+  // Accessing: a Batch job polled, between two polls (Batch keeps it pending for an hour).
+  {
+    const customId = 'batch-polling';
+    stack.batch.users.push({ type: 'custom_id', value: customId, files: { 'profile.json': { customId } } });
+    const since = Date.now();
+    const created = await lethe.create({
+      type: 'access',
+      subject: { custom_id: customId },
+      integrations: ['batch'],
+    });
+    const polls = () =>
+      stack.batch.controls.calls.filter((c) => c.method === 'GET' && Date.parse(c.at) >= since).length;
+    const job = await eventually(
+      async () => [...stack.batch.requests.values()].find((r) => r.subject.value === customId),
+      (found) => found !== undefined,
+      { what: 'the Batch request' },
+    );
+    job!.createdAt += 3_600_000;
+    await eventually(
+      async () => polls(),
+      (count) => count >= 2,
+      { what: 'two polls' },
+    );
+    await record('batch-polling', await lethe.get(created.id));
   }
 
   // Accessing: an error that waits for an operator's retry or stop; and an integration started by hand.

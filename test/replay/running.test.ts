@@ -7,7 +7,8 @@ import { loadHistories, replayAgainstCurrentCode, type NamedHistory } from './fi
  * recorded by record-fixtures.ts: accessing (a call in flight, a retry waiting out a Retry-After, an
  * error waiting for an operator, a start by hand), waiting on owners, awaiting the selection, a
  * deletion mid-way, and closed, sleeping out their retention. They are the long-lived histories a
- * deploy must replay: each must go on, on the current code, from where it was.
+ * deploy must replay: each must go on, on the current code, from where it was. batch-polling was
+ * recorded later (commit c3998e3), by the code that polled a job with a timer and an activity per poll.
  */
 const histories = loadHistories(path.join(__dirname, 'running'));
 
@@ -66,6 +67,9 @@ const WAITING: Record<string, string[]> = {
   'call-in-flight/crm.access': ['activity callConnector'],
   'retry-after/request': ['child crm/access'],
   'retry-after/crm.access': ['timer 3600s'],
+  'batch-polling/request': ['child batch/access'],
+  // Polled twice already, the job still pending: waiting for the next poll.
+  'batch-polling/batch.access': ['timer 1s'],
   'error-and-manual/request': ['child crm-wrong-key/access', 'child crm-manual/access'],
   // An operator's retry, stop or start: a signal, with nothing scheduled meanwhile.
   'error-and-manual/crm-wrong-key.access': [],
@@ -90,7 +94,7 @@ describe('replay of requests in flight on the previous release', function () {
 
   it('the fixtures are what they stand for: each request open, waiting where its step waits', () => {
     const requests = histories.filter((h) => h.workflowId.endsWith('/request'));
-    assert.equal(requests.length, 10);
+    assert.equal(requests.length, 11);
     assert.deepEqual(
       requests.filter(closed).map((h) => h.workflowId),
       [],
