@@ -309,6 +309,14 @@ describe('the seed states that take days, on the time-skipping server', function
       (sent) => sent === 1,
       { what: 'the owner email' },
     );
+    // The email arrives before its activity's completion is recorded: the count is taken once
+    // no activity is pending, and the history has stopped growing.
+    const child = stack.temporal.client.workflow.getHandle(`${sc.id}/days-pause/access`);
+    await eventually(
+      async () => (await child.describe()).raw.pendingActivities?.length ?? 0,
+      (pending) => pending === 0,
+      { what: 'the owner email activity to complete' },
+    );
     let settled = -1;
     events = await historyLength(`${sc.id}/days-pause/access`);
     while (settled !== events) {
